@@ -5,26 +5,26 @@
 # %% auto #0
 __all__ = ['main']
 
-# %% ../nbs/08_cli.ipynb #c573c8f2
+# %% ../nbs/08_cli.ipynb #cd3beae2
 import argparse
 import sys
 from pathlib import Path
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/08_cli.ipynb #554efcab
+# %% ../nbs/08_cli.ipynb #bf379e4e
 def _version()->str:
     from gpovae import __version__
     return __version__
 
-# %% ../nbs/08_cli.ipynb #b9996d2d
+# %% ../nbs/08_cli.ipynb #abbc4fa4
 def _build_parser()->argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gpovae", description="GPO-VAE for Perturb-seq screens")
     parser.add_argument("--version", action="version", version=f"gpovae {_version()}")
     parser.add_subparsers(dest="command", metavar="COMMAND")
     return parser
 
-# %% ../nbs/08_cli.ipynb #0646be38
+# %% ../nbs/08_cli.ipynb #2bde889e
 def main(
     argv:list[str]|None=None, # arguments (default: sys.argv[1:])
 )->int: # exit code

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['KEYS', 'logger', 'GPOVAEInputError', 'BatchKeys', 'as_rng', 'shared_data_path']
 
-# %% ../nbs/00_core.ipynb #990a2730
+# %% ../nbs/00_core.ipynb #795a4d92
 import logging
 import os
 from pathlib import Path
@@ -13,11 +13,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-# %% ../nbs/00_core.ipynb #0f286aa8
+# %% ../nbs/00_core.ipynb #7dee5369
 class GPOVAEInputError(ValueError):
     "Bad user input: the message names the problem and how to fix it"
 
-# %% ../nbs/00_core.ipynb #04255e9c
+# %% ../nbs/00_core.ipynb #0de1eb03
 class BatchKeys(NamedTuple):
     "Names of the tensors in a minibatch dict (see the table above)"
     x: str = "x"
@@ -32,7 +32,7 @@ class BatchKeys(NamedTuple):
 
 KEYS = BatchKeys()
 
-# %% ../nbs/00_core.ipynb #d0e08ce3
+# %% ../nbs/00_core.ipynb #efdecbd2
 def as_rng(
     seed:int|np.random.Generator|None, # an int seed, or a generator to use as is
 )->np.random.Generator:
@@ -42,10 +42,10 @@ def as_rng(
         raise GPOVAEInputError(f"`seed` must be an int or a numpy Generator, got {type(seed).__name__}")
     return np.random.default_rng(seed)
 
-# %% ../nbs/00_core.ipynb #b86433c9
+# %% ../nbs/00_core.ipynb #cd32e15b
 logger = logging.getLogger("gpovae")
 
-# %% ../nbs/00_core.ipynb #5c94caa1
+# %% ../nbs/00_core.ipynb #e714b49c
 def shared_data_path(
     *parts:str, # path inside the data folder, e.g. "perturbseq", "papalexi2021_thp1_299genes.h5ad"
 )->Path|None: # the existing file or folder, or None when it is absent
