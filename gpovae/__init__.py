@@ -1,5 +1,22 @@
 __version__ = "0.0.1"
 
-from .simulate import simulate_perturbseq
+# The public names of SPEC §10, imported on first use so that `gpovae --help` stays fast.
+_EXPORTS = {
+    "simulate_perturbseq": "gpovae.simulate",
+}
 
-__all__ = ["simulate_perturbseq"]
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        import importlib
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        # cache it: importing a submodule of the same name (gpovae.evaluate) would otherwise shadow it
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gpovae' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
