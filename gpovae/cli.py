@@ -5,19 +5,19 @@
 # %% auto #0
 __all__ = ['simulate', 'main']
 
-# %% ../nbs/08_cli.ipynb #5f15d96f
+# %% ../nbs/08_cli.ipynb #78b0a8a5
 import argparse
 import sys
 from pathlib import Path
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/08_cli.ipynb #76502d87
+# %% ../nbs/08_cli.ipynb #c3f27cbd
 def _version()->str:
     from gpovae import __version__
     return __version__
 
-# %% ../nbs/08_cli.ipynb #04b31bc6
+# %% ../nbs/08_cli.ipynb #d0475ecb
 def simulate(
     out:str,                 # .h5ad file to write
     n_cells:int=5000,        # cells
@@ -38,7 +38,7 @@ def simulate(
     print(f"wrote {out}: {adata.n_obs} cells x {adata.n_vars} genes")
     return out
 
-# %% ../nbs/08_cli.ipynb #b6e4d37d
+# %% ../nbs/08_cli.ipynb #f2085895
 def _command(commands, name:str, function)->argparse.ArgumentParser:
     "A sub-parser whose parsed flags are passed to `function` by name"
     def run(args):
@@ -49,7 +49,7 @@ def _command(commands, name:str, function)->argparse.ArgumentParser:
     parser.set_defaults(run=run)
     return parser
 
-# %% ../nbs/08_cli.ipynb #40b15c4c
+# %% ../nbs/08_cli.ipynb #1de9c2c6
 def _build_parser()->argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gpovae", description="GPO-VAE for Perturb-seq screens")
     parser.add_argument("--version", action="version", version=f"gpovae {_version()}")
@@ -63,7 +63,7 @@ def _build_parser()->argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=0)
     return parser
 
-# %% ../nbs/08_cli.ipynb #420c61fb
+# %% ../nbs/08_cli.ipynb #ee4f1b8b
 def main(
     argv:list[str]|None=None, # arguments (default: sys.argv[1:])
 )->int: # exit code
