@@ -3,6 +3,10 @@ __version__ = "0.0.1"
 # The public names of SPEC §10, imported on first use so that `gpovae --help` stays fast.
 _EXPORTS = {
     "simulate_perturbseq": "gpovae.simulate",
+    "prepare": "gpovae.prepared",
+    "PreparedData": "gpovae.prepared",
+    "GPOVAE": "gpovae.train",
+    "evaluate": "gpovae.scoring",
 }
 
 __all__ = list(_EXPORTS)
