@@ -6,7 +6,7 @@
 __all__ = ['normalize_labels', 'detect_control', 'validate_adata', 'log_normalize', 'annotate_qc', 'filter_perturbations',
            'select_nodes', 'split_cells', 'pseudobulk_effects']
 
-# %% ../nbs/01_data.ipynb #328a86ab
+# %% ../nbs/01_data.ipynb #da38f08e
 import warnings
 
 import anndata as ad
@@ -19,7 +19,7 @@ from scipy.stats import median_abs_deviation
 
 from .core import GPOVAEInputError, as_rng, logger
 
-# %% ../nbs/01_data.ipynb #e890895c
+# %% ../nbs/01_data.ipynb #0f561db7
 _CONTROL_ALIASES = {"non-targeting", "nontargeting", "non_targeting", "non-target", "nt", "ctrl", "control",
                     "controls", "negative_control", "negative-control", "neg_ctrl", "neg-ctrl"}
 
@@ -47,7 +47,7 @@ def normalize_labels(
         mapping[label] = sep.join(targets) if targets else control
     return values.map(mapping).to_numpy(dtype=str)
 
-# %% ../nbs/01_data.ipynb #8ac99675
+# %% ../nbs/01_data.ipynb #3a181588
 def detect_control(
     labels, # (N,) perturbation label per cell
 )->str: # the one label that names control cells
@@ -63,7 +63,7 @@ def detect_control(
                                "pass control=... explicitly or relabel them to one name")
     return found[0]
 
-# %% ../nbs/01_data.ipynb #46d11f4b
+# %% ../nbs/01_data.ipynb #7178c6f3
 _COUNT_LIKELIHOODS = ("nb", "zinb", "poisson")
 
 def _matrix(adata:AnnData, layer:str|None=None):
@@ -95,7 +95,7 @@ def _value_problems(adata:AnnData, layer:str|None, chunk_size:int)->tuple[int, i
         n_fraction += int((values != np.round(values)).sum())
     return n_bad, n_negative, n_fraction
 
-# %% ../nbs/01_data.ipynb #4a6e5b98
+# %% ../nbs/01_data.ipynb #b1fc25a9
 def _check_names(adata:AnnData, gene_key:str|None):
     "Duplicated gene or cell names"
     genes = pd.Index(adata.var_names if gene_key is None else adata.var[gene_key].astype(str))
@@ -126,7 +126,7 @@ def _check_labels(adata:AnnData, perturbation_key:str, control:str, min_cells:in
         raise GPOVAEInputError(f"{len(small)} perturbations have fewer than min_cells={min_cells} cells: {named}; "
                                "lower min_cells or drop them (filter_perturbations)")
 
-# %% ../nbs/01_data.ipynb #fb0f2efa
+# %% ../nbs/01_data.ipynb #f0375a2a
 def validate_adata(
     adata:AnnData, # cells x genes, raw counts in X or `layer`
     perturbation_key:str="gene", # obs column with the perturbation label
@@ -166,7 +166,7 @@ def validate_adata(
         raise GPOVAEInputError(f"{where} has {n_fraction} non-integer values but likelihood={likelihood!r} needs raw counts; "
                                "pass the raw-count layer (layer='counts') or use likelihood='gaussian'")
 
-# %% ../nbs/01_data.ipynb #7f0543f1
+# %% ../nbs/01_data.ipynb #e9852e95
 def log_normalize(
     X, # (N, G) counts, scipy sparse or dense
     target_sum:float=1e4, # s: counts per cell after scaling
@@ -184,7 +184,7 @@ def log_normalize(
     scale = np.divide(target_sum, totals, out=np.zeros_like(totals, dtype=np.float64), where=totals > 0)
     return np.log1p(X * scale).astype(X.dtype)
 
-# %% ../nbs/01_data.ipynb #72939c66
+# %% ../nbs/01_data.ipynb #040cd312
 def _gene_groups(symbols:pd.Index)->pd.DataFrame:
     "Boolean var columns mt / ribo / hb from gene symbols"
     upper = pd.Series(symbols.astype(str).str.upper(), index=symbols)
@@ -206,7 +206,7 @@ def _qc_metrics(adata:AnnData, layer:str|None, symbols:pd.Index, chunk_size:int=
     metrics[percent] = metrics[percent].fillna(0.0)
     return metrics
 
-# %% ../nbs/01_data.ipynb #718e7cd8
+# %% ../nbs/01_data.ipynb #e627533a
 def _n_scrublet_genes(piece:AnnData)->int:
     "Number of highly variable genes scrublet will keep (its own preprocessing), to bound its PCA"
     probe = piece.copy()
@@ -249,7 +249,7 @@ def _scrublet(adata:AnnData, layer:str|None, batches:np.ndarray, chunk:int, seed
             thresholds.append(cut)
     return score, called, thresholds
 
-# %% ../nbs/01_data.ipynb #c57a4a89
+# %% ../nbs/01_data.ipynb #946fb152
 _QC_RULES = {"low_counts": ("log1p_total_counts", "low"), "low_genes": ("log1p_n_genes_by_counts", "low"),
              "high_mt": ("pct_counts_mt", "high"), "high_ribo": ("pct_counts_ribo", "high"),
              "high_hb": ("pct_counts_hb", "high")}
@@ -291,7 +291,7 @@ def annotate_qc(
     qc["artifact"] = qc[[*_QC_RULES, "doublet"]].any(axis=1)
     return qc, thresholds
 
-# %% ../nbs/01_data.ipynb #5a245a4e
+# %% ../nbs/01_data.ipynb #c1d6fbdf
 def _de_table(adata:AnnData, labels:np.ndarray, control:str, layer:str|None=None,
               max_cells_per_group:int=500, seed:int=0)->pd.DataFrame:
     "Wilcoxon DE of every perturbation vs control on <= max_cells_per_group seeded cells per label (long table)"
@@ -318,7 +318,7 @@ def _de_table(adata:AnnData, labels:np.ndarray, control:str, layer:str|None=None
 def _is_de(table:pd.DataFrame, lfc_threshold:float, alpha:float)->pd.Series:
     return (table["logfoldchanges"].abs() > lfc_threshold) & (table["pvals_adj"] < alpha)
 
-# %% ../nbs/01_data.ipynb #2cdda3c4
+# %% ../nbs/01_data.ipynb #e6a9f566
 def _drop_small(labels:np.ndarray, keep:np.ndarray, control:str, min_cells:int, why:str)->np.ndarray:
     "Unset `keep` for perturbations with fewer than min_cells kept cells"
     counts = pd.Series(labels[keep]).value_counts()
@@ -339,7 +339,17 @@ def _target_expression(adata:AnnData, labels:np.ndarray, control:str, layer:str|
         expression[start:start + block.shape[0]] = normalized[:, columns].toarray() if sp.issparse(normalized) else normalized[:, columns]
     return expression, targets
 
-# %% ../nbs/01_data.ipynb #d161a56d
+# %% ../nbs/01_data.ipynb #e59a0065
+def _checked_labels(adata:AnnData, labels, control:str)->np.ndarray:
+    "Labels as str, one per cell, with control cells among them (else a clear error)"
+    labels = np.asarray(labels).astype(str)
+    if len(labels) != adata.n_obs:
+        raise GPOVAEInputError(f"labels has {len(labels)} entries but adata has {adata.n_obs} cells; pass one label per cell")
+    if control not in labels:
+        raise GPOVAEInputError(f"no control cells labelled {control!r}; pass control=... (see detect_control)")
+    return labels
+
+# %% ../nbs/01_data.ipynb #7dbe19de
 def filter_perturbations(
     adata:AnnData, # cells x genes, raw counts in X or `layer`
     labels:np.ndarray, # (N,) normalised labels (normalize_labels)
@@ -356,11 +366,7 @@ def filter_perturbations(
     seed:int=0, # seed of the DE subsample
 )->np.ndarray: # (N,) bool: cells to keep
     "CausalBench-style filters: enough cells, optionally enough DE genes and a knocked-down target"
-    labels = np.asarray(labels).astype(str)
-    if len(labels) != adata.n_obs:
-        raise GPOVAEInputError(f"labels has {len(labels)} entries but adata has {adata.n_obs} cells; pass one label per cell")
-    if control not in labels:
-        raise GPOVAEInputError(f"no control cells labelled {control!r}; pass control=... (see detect_control)")
+    labels = _checked_labels(adata, labels, control)
     keep = _drop_small(labels, np.ones(len(labels), dtype=bool), control, min_cells, "min_cells")
     if min_de_genes is not None:
         table = _de_table(adata, np.where(keep, labels, "__dropped__"), control, layer, max_cells_per_group, seed)
@@ -385,7 +391,7 @@ def filter_perturbations(
         keep = _drop_small(labels, keep, control, min_cells, "min_cells after knockdown")
     return keep
 
-# %% ../nbs/01_data.ipynb #2ace9f1d
+# %% ../nbs/01_data.ipynb #78aa8876
 def select_nodes(
     adata:AnnData, # cells x genes, raw counts in X or `layer`
     labels:np.ndarray, # (N,) normalised labels
@@ -400,11 +406,7 @@ def select_nodes(
     seed:int=0, # seed of the subsample
 )->tuple[list, int]: # (nodes: G0 sorted then G+ sorted, n_g0)
     "GRN nodes: perturbed genes G0, then genes strongly DE in some perturbation (G+)"
-    labels = np.asarray(labels).astype(str)
-    if len(labels) != adata.n_obs:
-        raise GPOVAEInputError(f"labels has {len(labels)} entries but adata has {adata.n_obs} cells; pass one label per cell")
-    if control not in labels:
-        raise GPOVAEInputError(f"no control cells labelled {control!r}; pass control=... (see detect_control)")
+    labels = _checked_labels(adata, labels, control)
     genes = set(adata.var_names)
     g0 = sorted({t for label in np.unique(labels) if label != control for t in label.split(sep)})
     if not include_unmeasured: g0 = [t for t in g0 if t in genes]
@@ -416,7 +418,7 @@ def select_nodes(
     logger.info(f"select_nodes: |G0| = {len(g0)}, |G+| = {len(extended)} (top {n_top} DE genes per perturbation)")
     return g0 + sorted(extended), len(g0)
 
-# %% ../nbs/01_data.ipynb #7203f76f
+# %% ../nbs/01_data.ipynb #5dab2cb0
 _SPLIT_MODES = ("random", "unseen", "unseen-combos")
 
 def _stratified(labels:np.ndarray, cells:np.ndarray, fractions:tuple, rng:np.random.Generator, split:np.ndarray):
@@ -444,7 +446,7 @@ def _choose_holdout(candidates:list, holdout, n_unseen:int|None, rng:np.random.G
         raise GPOVAEInputError(f"n_unseen={n_unseen} must be between 1 and the {len(candidates)} {what} present")
     return sorted(rng.choice(candidates, n, replace=False).tolist())
 
-# %% ../nbs/01_data.ipynb #b58f2d19
+# %% ../nbs/01_data.ipynb #ccf28e87
 def split_cells(
     labels:np.ndarray, # (N,) normalised labels
     control:str, # control label
@@ -479,7 +481,7 @@ def split_cells(
     _stratified(labels, np.flatnonzero(~to_test), fractions, rng, split)
     return split
 
-# %% ../nbs/01_data.ipynb #57cf296c
+# %% ../nbs/01_data.ipynb #b8a0a853
 def pseudobulk_effects(
     X, # (N, G) raw counts, scipy sparse or dense
     labels:np.ndarray, # (N,) normalised labels
