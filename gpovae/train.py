@@ -6,7 +6,7 @@
 __all__ = ['PRESETS', 'resolve_config', 'TrainingPlan', 'module_from_config', 'build_module', 'fit_model', 'dosage_of',
            'predict_effects', 'GPOVAE', 'sample_cells', 'latent_means', 'grn_edges', 'save_model', 'load_model']
 
-# %% ../nbs/05_train.ipynb #b14305bd
+# %% ../nbs/05_train.ipynb #31804b30
 import math
 import tempfile
 import time
@@ -28,7 +28,7 @@ from .losses import compute_losses, iwelbo
 from .prepared import PreparedData, make_loader
 from .vae import GPOVAEModule
 
-# %% ../nbs/05_train.ipynb #7b8c6911
+# %% ../nbs/05_train.ipynb #99265cbb
 _COMMON = dict(
     variant="gpo", likelihood="nb", mean_field=False, node_features="control",
     n_latent=100, n_hidden_encoder=200, n_layers_encoder=1, n_hidden_effect=400, n_layers_effect=4,
@@ -48,7 +48,7 @@ PRESETS = {
                   lambda_grn=10., n_control_cells=128),
 }
 
-# %% ../nbs/05_train.ipynb #bb6967d0
+# %% ../nbs/05_train.ipynb #206fcd31
 def resolve_config(
     preset:str="small", # one of `PRESETS`
     **overrides,        # any key of the preset, e.g. n_latent=32
@@ -65,12 +65,12 @@ def resolve_config(
         raise GPOVAEInputError(f"node_features={config['node_features']!r}; use 'control' or 'onehot'")
     return dict(config, preset=preset)
 
-# %% ../nbs/05_train.ipynb #51cf6f70
+# %% ../nbs/05_train.ipynb #8df0c6f3
 def _step_seed(seed:int, step:int)->int:
     "A 63-bit seed for (seed, step); distinct steps give unrelated streams"
     return int(np.random.SeedSequence([seed, step + 2**31]).generate_state(1, np.uint64)[0] >> 1)
 
-# %% ../nbs/05_train.ipynb #84044c17
+# %% ../nbs/05_train.ipynb #b8658403
 class TrainingPlan(L.LightningModule):
     "Lightning wrapper: one GPO-VAE loss per step, Adam, every loss term logged"
     def __init__(self,
@@ -118,7 +118,7 @@ class TrainingPlan(L.LightningModule):
     def configure_optimizers(self):
         return torch.optim.Adam(self.module.parameters(), lr=self.config["lr"], weight_decay=self.config["weight_decay"])
 
-# %% ../nbs/05_train.ipynb #683bdbc1
+# %% ../nbs/05_train.ipynb #45d86ef6
 def _sample_rows(rows:np.ndarray, n:int, seed:int)->np.ndarray:
     "Up to `n` of `rows`, sorted, chosen with `seed`"
     if len(rows) <= n: return np.sort(rows)
@@ -140,7 +140,7 @@ def _control_cells(prepared:PreparedData, n_cells:int, seed:int=0)->tuple:
     batch = prepared.batch(_sample_rows(rows, n_cells, seed))
     return batch[KEYS.x].float(), batch[KEYS.covariate].float()
 
-# %% ../nbs/05_train.ipynb #96dcbac2
+# %% ../nbs/05_train.ipynb #a160d50b
 def module_from_config(
     config:dict,                      # resolved hyperparameters
     n_genes:int, n_nodes:int, n_covariates:int,
@@ -169,7 +169,7 @@ def build_module(
         return module_from_config(config, prepared.n_genes, prepared.n_nodes, prepared.covariate.shape[1],
                                   features, x_loc, x_scale)
 
-# %% ../nbs/05_train.ipynb #6d1fc5fa
+# %% ../nbs/05_train.ipynb #5d4ed730
 def _trainer(config:dict, out_dir:Path, monitor:str, max_epochs:int, progress_bar:bool, **lightning)->L.Trainer:
     "A Lightning Trainer with early stopping, best+last checkpoints and a CSV log in `out_dir`"
     callbacks = [EarlyStopping(monitor=monitor, patience=config["patience"], mode="min"),
@@ -188,7 +188,7 @@ def _resume_path(resume, out_dir:Path)->str|None:
         raise GPOVAEInputError(f"no checkpoint at {path}; train first, or pass resume=None")
     return str(path)
 
-# %% ../nbs/05_train.ipynb #4ed7daee
+# %% ../nbs/05_train.ipynb #215e5f52
 def fit_model(
     model,                        # a `GPOVAE`
     max_epochs:int|None=None,     # None: the preset's max_epochs
@@ -239,7 +239,7 @@ def fit_model(
                          log=str(out_dir/"logs"/"metrics.csv"))
     return model
 
-# %% ../nbs/05_train.ipynb #c2e3b067
+# %% ../nbs/05_train.ipynb #c1582c3f
 def dosage_of(
     perturbations:list,   # labels: "A", "A+B" (combination), "A+ctrl" (= "A")
     nodes:list,           # GRN node names
@@ -263,7 +263,7 @@ def dosage_of(
             dosage[row, position[gene]] = 1.
     return labels, dosage
 
-# %% ../nbs/05_train.ipynb #a34492db
+# %% ../nbs/05_train.ipynb #fc49e592
 def _log_normalized(mu:torch.Tensor)->torch.Tensor:
     "log2(1e4 * mu / sum(mu) + 1) per cell"
     return torch.log2(1e4 * mu / mu.sum(-1, keepdim=True) + 1)
@@ -299,7 +299,7 @@ def predict_effects(
         effects.append((_log_normalized(mu) - base).mean((0, 1)))
     return torch.stack(effects).numpy()
 
-# %% ../nbs/05_train.ipynb #52178bb8
+# %% ../nbs/05_train.ipynb #9452ab1c
 class GPOVAE:
     "GPO-VAE on a prepared Perturb-seq screen: fit, predict_effects, sample, latent, grn, save, load"
     def __init__(self,
@@ -353,7 +353,7 @@ class GPOVAE:
         "A model written by `save` (weights loaded with weights_only=True)"
         return load_model(cls, path)
 
-# %% ../nbs/05_train.ipynb #02ae7b15
+# %% ../nbs/05_train.ipynb #fed38690
 def _draw_counts(module:GPOVAEModule, mu:torch.Tensor)->torch.Tensor:
     "Counts with mean `mu` from the module's likelihood (NB as a gamma-Poisson mixture), global generator"
     if module.likelihood == "gaussian":
@@ -381,7 +381,7 @@ def sample_cells(model, perturbations:list, n_cells:int=100, seed:int=0)->ad.Ann
     obs = pd.DataFrame({"perturbation": np.repeat(labels, n_cells)}, index=[f"sim{i}" for i in range(len(labels) * n_cells)])
     return ad.AnnData(X=torch.cat(blocks).numpy(), obs=obs, var=pd.DataFrame(index=model.genes))
 
-# %% ../nbs/05_train.ipynb #4b52f58d
+# %% ../nbs/05_train.ipynb #0230f5b8
 @torch.no_grad()
 def latent_means(model, prepared:PreparedData, split:str|None=None, batch_size:int=1024, seed:int=0)->np.ndarray:
     "(N, L) basal posterior means of the cells of `prepared` (all cells, or one split)"
@@ -410,7 +410,7 @@ def grn_edges(model, threshold:float=0.5, top_k:int|None=None, g0_only:bool=Fals
         probs, weights, nodes = probs[:n, :n], weights[:n, :n], nodes[:n]
     return edge_table(probs, nodes, weights, threshold=threshold, top_k=top_k)
 
-# %% ../nbs/05_train.ipynb #ceb4f054
+# %% ../nbs/05_train.ipynb #2f6992de
 def save_model(model, path):
     "Write `model.pt` and `config.yaml` into folder `path`"
     path = Path(path)
