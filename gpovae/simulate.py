@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['steady_state', 'simulate_perturbseq']
 
-# %% ../nbs/00_simulate.ipynb #520a9dcb
+# %% ../nbs/00_simulate.ipynb #f9152f4e
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
+from scipy.sparse.csgraph import shortest_path
 from scipy.stats import beta as beta_dist
 
 from .core import GPOVAEInputError, as_rng, logger
 
-# %% ../nbs/00_simulate.ipynb #b47b1fe5
+# %% ../nbs/00_simulate.ipynb #8444d9d4
 _MT_GENES = ["MT-ND1", "MT-ND2", "MT-CO1", "MT-CO2", "MT-ATP8", "MT-ATP6", "MT-CO3",
              "MT-ND3", "MT-ND4L", "MT-ND4", "MT-ND5", "MT-ND6", "MT-CYB"]
 _RIBO_GENES = [f"RPS{i}" for i in range(2, 30)] + [f"RPL{i}" for i in range(3, 42)]
@@ -39,7 +40,7 @@ def _gene_names(
     kind = np.array(["network"] * n_network + ["ribo"] * n_ribo + ["hb"] * 2 + ["mt"] * len(_MT_GENES))
     return names, kind
 
-# %% ../nbs/00_simulate.ipynb #a81419a6
+# %% ../nbs/00_simulate.ipynb #16e2a6ca
 def _random_grn(
     network_genes:list[str], # names of the genes that can take part in the network
     n_regulators:int,        # how many of them regulate others
@@ -66,7 +67,7 @@ def _random_grn(
                           "weight": weight, "sign": sign.astype(np.int64)})
     return edges.sort_values(["source", "target"], ignore_index=True)
 
-# %% ../nbs/00_simulate.ipynb #9ac1e666
+# %% ../nbs/00_simulate.ipynb #f55f56fb
 def steady_state(
     W:sp.spmatrix,        # (G, G) signed weights; W[r, j] is the edge r -> j
     log_basal:np.ndarray, # (G,) log basal levels log b
@@ -85,7 +86,7 @@ def steady_state(
         level = (1.0 - damping) * level + damping * target
     return level
 
-# %% ../nbs/00_simulate.ipynb #f1ec9378
+# %% ../nbs/00_simulate.ipynb #0da89500
 def _check_simulation_args(n_cells, n_genes, n_perturbations, n_combos, fractions, efficiency_mean,
                            efficiency_concentration, library_size, library_sd, nb_theta, perturbation_key,
                            control, n_network):
@@ -126,7 +127,7 @@ def _check_simulation_args(n_cells, n_genes, n_perturbations, n_combos, fraction
     if not isinstance(control, str) or not control or "+" in control:
         raise GPOVAEInputError(f"control={control!r} must be a non-empty label without '+'; e.g. 'non-targeting'")
 
-# %% ../nbs/00_simulate.ipynb #8d2f46ee
+# %% ../nbs/00_simulate.ipynb #64f81c02
 def _condition_states(
     W:sp.csr_matrix, log_basal:np.ndarray, targets:list[list[int]], grid:np.ndarray,
 )->np.ndarray: # (C, E, G) log steady states for C conditions at E efficiencies
@@ -143,7 +144,7 @@ def _log_normalised(log_x:np.ndarray)->np.ndarray:
     shifted = np.exp(log_x - log_x.max(axis=-1, keepdims=True))
     return np.log2(1e4 * shifted / shifted.sum(axis=-1, keepdims=True) + 1.0)
 
-# %% ../nbs/00_simulate.ipynb #e9438311
+# %% ../nbs/00_simulate.ipynb #c8fb6e56
 _CHUNK = 8192 # cells per sampling chunk (one child generator each)
 
 def _sample_counts(
@@ -167,12 +168,59 @@ def _sample_counts(
     rate = rng.standard_gamma(nb_theta, size=mu.shape, dtype=np.float32) * (mu / nb_theta).astype(np.float32)
     return sp.csr_matrix(rng.poisson(rate).astype(np.float32))
 
-# %% ../nbs/00_simulate.ipynb #bf1fb09d
-def _design(edges:pd.DataFrame, n_perturbations:int, n_combos:int,
-            rng:np.random.Generator)->tuple[list[str], list[tuple[str, str]]]:
-    "Perturbed regulators (sorted) and sorted pairs of them for combinations"
+# %% ../nbs/00_simulate.ipynb #c38bd428
+def _connected_targets(edges:pd.DataFrame, n_perturbations:int, rng:np.random.Generator)->list[str]:
+    "Regulators (sorted) found by walking the network: a hub, then the regulator most linked to those chosen"
     regulators = np.array(sorted(set(edges.source)))
-    singles = sorted(rng.choice(regulators, size=n_perturbations, replace=False).tolist())
+    index = pd.Series(np.arange(len(regulators)), index=regulators)
+    inner = edges[edges.target.isin(regulators)]
+    n = len(regulators)
+    A = sp.csr_matrix((np.ones(len(inner)), (index[inner.source].to_numpy(), index[inner.target].to_numpy())),
+                      shape=(n, n))
+    links = (A + A.T).tocsc()  # edges between two regulators, either direction
+    noise = 0.5 * rng.random((n_perturbations, n))  # tie breaks (< 1 link), one row per step
+    chosen = [int(np.argmax(np.asarray(A.sum(axis=1)).ravel() + noise[0]))]
+    score, taken = np.zeros(n), np.zeros(n, bool)
+    for step in range(1, n_perturbations):
+        last = links[:, chosen[-1]]
+        taken[chosen[-1]] = True
+        score[last.indices] += last.data
+        chosen.append(int(np.argmax(np.where(taken, -np.inf, score + noise[step]))))
+    return sorted(regulators[chosen].tolist())
+
+def _module_edges(edges:pd.DataFrame, singles:list[str], n_edges:int, activation_fraction:float,
+                  rng:np.random.Generator)->pd.DataFrame: # edges plus the new ones, sorted by source then target
+    "Add random signed edges between perturbed genes until the block holds `n_edges` edges, closing no loop"
+    genes = np.array(sorted(set(edges.source) | set(edges.target)))
+    index = pd.Series(np.arange(len(genes)), index=genes)
+    A = sp.csr_matrix((np.ones(len(edges)), (index[edges.source].to_numpy(), index[edges.target].to_numpy())),
+                      shape=(len(genes), len(genes)))
+    columns = index[singles].to_numpy()
+    hops = shortest_path(A, directed=True, unweighted=True, indices=columns)[:, columns]
+    reach = np.isfinite(hops)  # reach[a, b]: a path a -> ... -> b (a reaches itself)
+    linked = (hops == 1) | (hops == 1).T
+    n_add = max(n_edges - int((hops == 1).sum()), 0)
+    added = []
+    upper = np.triu_indices(len(singles), 1)
+    for k in rng.permutation(len(upper[0])):
+        if len(added) == n_add: break
+        a, b = upper[0][k], upper[1][k]
+        if linked[a, b] or (reach[a, b] and reach[b, a]): continue  # an edge already, or on a loop already
+        if reach[b, a] or (not reach[a, b] and rng.random() < 0.5): a, b = b, a  # along an existing path
+        added.append((a, b))
+        reach |= reach[:, [a]] & reach[[b], :]  # everything reaching a now reaches all b reaches
+    sign = np.where(rng.random(len(added)) < activation_fraction, 1, -1)
+    extra = pd.DataFrame({"source": [singles[a] for a, _ in added], "target": [singles[b] for _, b in added],
+                          "weight": sign * rng.uniform(0.8, 2.0, size=len(added)), "sign": sign.astype(np.int64)})
+    return pd.concat([edges, extra], ignore_index=True).sort_values(["source", "target"], ignore_index=True)
+
+def _design(edges:pd.DataFrame, n_perturbations:int, n_combos:int, rng:np.random.Generator,
+            connected:bool=False)->tuple[list[str], list[tuple[str, str]]]:
+    "Perturbed regulators (sorted; walked along the network if `connected`) and sorted pairs of them for combinations"
+    if connected: singles = _connected_targets(edges, n_perturbations, rng)
+    else:
+        regulators = np.array(sorted(set(edges.source)))
+        singles = sorted(rng.choice(regulators, size=n_perturbations, replace=False).tolist())
     pairs = [(a, b) for i, a in enumerate(singles) for b in singles[i + 1:]]
     chosen = rng.choice(len(pairs), size=n_combos, replace=False)
     return singles, [pairs[i] for i in sorted(chosen)]
@@ -185,7 +233,7 @@ def _allocate_cells(n_cells:int, n_labels:int, control_fraction:float, rng:np.ra
     condition = np.repeat(np.arange(n_labels + 1), np.concatenate([[n_control], per_label]))
     return rng.permutation(condition)
 
-# %% ../nbs/00_simulate.ipynb #74998fb0
+# %% ../nbs/00_simulate.ipynb #ab4dcd45
 def simulate_perturbseq(
     n_cells:int=2000,              # number of cells N (doublets included)
     n_genes:int=200,               # number of genes G (13 MT-, ~4% RPS/RPL, 2 HB, the rest synthetic)
@@ -208,6 +256,8 @@ def simulate_perturbseq(
     control:str="non-targeting",   # label of control cells
     seed:int|np.random.Generator|None=0, # random seed
     n_threads:int|None=None,       # threads that sample counts; None: min(4, CPUs). The result does not depend on it
+    connected_targets:bool=True,   # walk the network to pick targets that regulate each other (else random regulators)
+    target_module_edges:float=1.5, # with connected_targets: at least this many true edges between perturbed genes per perturbed gene
 )->AnnData: # raw counts (CSR float32) with obs labels and flags, uns grn_true, true_effects, simulation
     "Simulate a seeded CRISPRi Perturb-seq screen on a known signed GRN, with artifacts, doublets and true effects"
     fractions = dict(control_fraction=control_fraction, artifact_fraction=artifact_fraction,
@@ -220,10 +270,15 @@ def simulate_perturbseq(
     if not n_perturbations <= n_regulators <= n_network // 2:
         raise GPOVAEInputError(f"n_regulators={n_regulators} must be between n_perturbations={n_perturbations} "
                                f"and {n_network // 2}; pass n_regulators=None for the default")
+    if not target_module_edges >= 0:
+        raise GPOVAEInputError(f"target_module_edges={target_module_edges} must be >= 0; e.g. 1.5 (0: no added edges)")
     rng = as_rng(seed)
     names, kind = _gene_names(n_genes)
     edges = _random_grn(names[:n_network], n_regulators, edges_per_regulator, activation_fraction, rng)
-    singles, pairs = _design(edges, n_perturbations, n_combos, rng)
+    singles, pairs = _design(edges, n_perturbations, n_combos, rng, connected=connected_targets)
+    if connected_targets:
+        edges = _module_edges(edges, singles, int(np.ceil(target_module_edges * n_perturbations)),
+                              activation_fraction, rng)
     labels = [control] + singles + [f"{a}+{b}" for a, b in pairs]
     column = {g: j for j, g in enumerate(names)}
     targets = [[]] + [[column[g]] for g in singles] + [[column[a], column[b]] for a, b in pairs]
@@ -278,6 +333,7 @@ def simulate_perturbseq(
                       library_size=library_size, library_sd=library_sd, nb_theta=nb_theta,
                       artifact_library_factor=artifact_library_factor, artifact_mt_factor=artifact_mt_factor,
                       perturbation_key=perturbation_key, control=control, hill_n=2.0, n_iter=60, damping=0.5,
+                      connected_targets=bool(connected_targets), target_module_edges=float(target_module_edges),
                       seed=seed if isinstance(seed, (int, np.integer)) else -1)
     logger.info("simulated %d cells x %d genes, %d perturbation labels, %d edges", n_cells, n_genes,
                 len(labels) - 1, len(edges))
