@@ -6,7 +6,7 @@
 __all__ = ['PreparedData', 'make_batch', 'EpochShuffle', 'make_loader', 'summarize', 'control_correlation_features',
            'dosage_matrix', 'one_hot', 'prepare']
 
-# %% ../nbs/01b_prepared.ipynb #e9222336
+# %% ../nbs/01b_prepared.ipynb #d1cab08a
 import time
 from dataclasses import dataclass
 
@@ -18,40 +18,24 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from .core import KEYS, GPOVAEInputError, as_rng, logger
-from .data import (annotate_qc, filter_perturbations, log_normalize, normalize_labels, select_nodes,
+from .data import (annotate_qc, count_matrix, read_rows, filter_perturbations, log_normalize, normalize_labels, select_nodes,
                          split_cells, validate_adata)
 from .pairing import compute_delta, counterfactual_references, pair_controls, pairs_to_names
 
-# %% ../nbs/01b_prepared.ipynb #d7004bfc
-def _counts(adata:ad.AnnData, layer:str|None):
-    "The count matrix of `adata` (X or a layer), in memory or backed"
-    return adata.X if layer is None else adata.layers[layer]
-
-def _read_rows(
-    adata:ad.AnnData,  # in memory or backed
-    rows:np.ndarray,   # (B,) int rows of `adata`, any order, repeats allowed
-    layer:str|None=None, # None: X
-)->sp.csr_matrix:      # (B, G) float32 rows in the order of `rows`
-    "Rows of the count matrix as CSR, reading a backed file in increasing row order"
-    rows = np.asarray(rows, dtype=np.int64)
-    uniq, inverse = np.unique(rows, return_inverse=True)
-    block = _counts(adata, layer)[uniq]
-    block = sp.csr_matrix(block, dtype=np.float32)
-    return block[inverse]
-
+# %% ../nbs/01b_prepared.ipynb #7e80a8e8
 class _RowReader:
     "Row access to the counts of the cells `rows` of a backed AnnData: `reader[idx]` -> CSR"
     def __init__(self, adata:ad.AnnData, rows:np.ndarray, layer:str|None):
         self.adata, self.rows, self.layer = adata, rows, layer
         self.shape = (len(rows), adata.n_vars)
-    def __getitem__(self, idx): return _read_rows(self.adata, self.rows[np.asarray(idx)], self.layer)
+    def __getitem__(self, idx): return read_rows(self.adata, self.rows[np.asarray(idx)], self.layer)
 
 def _iter_row_chunks(adata:ad.AnnData, rows:np.ndarray, layer:str|None=None, chunk_size:int=10_000):
     "Yield (start, CSR block) for consecutive chunks of `rows`"
     for start in range(0, len(rows), chunk_size):
-        yield start, _read_rows(adata, rows[start:start + chunk_size], layer)
+        yield start, read_rows(adata, rows[start:start + chunk_size], layer)
 
-# %% ../nbs/01b_prepared.ipynb #465bf3ec
+# %% ../nbs/01b_prepared.ipynb #537ce9ca
 @dataclass(eq=False, repr=False)
 class PreparedData:
     "A prepared screen: typed per-cell and per-node arrays plus the counts they index (see the table above)"
@@ -112,14 +96,14 @@ class PreparedData:
         "(P, G) correlation of each node's gene with every measured gene in TRAIN control cells"
         return control_correlation_features(self, max_cells, seed)
 
-# %% ../nbs/01b_prepared.ipynb #f4d3656b
+# %% ../nbs/01b_prepared.ipynb #3708037e
 def make_batch(
     prepared:PreparedData,
     indices,               # (B,) int rows of `prepared` (array, list or tensor)
 )->dict:                   # KEYS -> tensors; float32 except `index` (int64)
     "The minibatch dict of the cells at rows `indices` of `prepared`"
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-    counts = _read_rows(prepared.adata, prepared.adata_rows[idx], prepared.config.get("layer"))
+    counts = read_rows(prepared.adata, prepared.adata_rows[idx], prepared.config.get("layer"))
     x = counts.toarray()
     cf_rows = prepared.cf_index[idx]
     has_ref = cf_rows >= 0
@@ -139,7 +123,7 @@ def make_batch(
     batch[KEYS.index] = torch.as_tensor(idx)
     return batch
 
-# %% ../nbs/01b_prepared.ipynb #c3c81c79
+# %% ../nbs/01b_prepared.ipynb #7756da4b
 class _Rows(Dataset):
     "The rows of one split; items are row indices"
     def __init__(self, rows:np.ndarray): self.rows = rows
@@ -185,7 +169,7 @@ def make_loader(
     return DataLoader(_Rows(rows), batch_size=batch_size, sampler=EpochShuffle(len(rows), seed, shuffle),
                       drop_last=drop_last, collate_fn=_Collate(prepared), num_workers=num_workers)
 
-# %% ../nbs/01b_prepared.ipynb #cb4b0879
+# %% ../nbs/01b_prepared.ipynb #fec721a4
 def summarize(prepared:PreparedData)->str:
     "A few lines describing `prepared`: cells per split, |G0|, |G+|, QC-fail fraction, pairing"
     control = prepared.config.get("control")
@@ -200,7 +184,7 @@ def summarize(prepared:PreparedData)->str:
                  f"covariates: {len(prepared.covariate_names)}")
     return "\n".join(lines)
 
-# %% ../nbs/01b_prepared.ipynb #9aeeb01a
+# %% ../nbs/01b_prepared.ipynb #a5b34b98
 def _dense(X)->np.ndarray:
     "A dense float32 array from a sparse or dense matrix"
     return (X.toarray() if sp.issparse(X) else np.asarray(X)).astype(np.float32)
@@ -217,7 +201,7 @@ def control_correlation_features(
         raise GPOVAEInputError("node features need >= 2 training control cells; check `control` and the split")
     if len(rows) > max_cells:
         rows = np.sort(as_rng(seed).choice(rows, max_cells, replace=False))
-    expr = _dense(log_normalize(_read_rows(prepared.adata, prepared.adata_rows[rows], prepared.config.get("layer"))))
+    expr = _dense(log_normalize(read_rows(prepared.adata, prepared.adata_rows[rows], prepared.config.get("layer"))))
     std = expr.std(axis=0)
     z = np.divide(expr - expr.mean(axis=0), std, out=np.zeros_like(expr), where=std > 0)
     measured = prepared.node_gene_index >= 0
@@ -225,7 +209,7 @@ def control_correlation_features(
     features[measured] = z[:, prepared.node_gene_index[measured]].T @ z / len(rows)
     return features
 
-# %% ../nbs/01b_prepared.ipynb #0950e49a
+# %% ../nbs/01b_prepared.ipynb #8de4e636
 def dosage_matrix(
     labels:np.ndarray,     # (N,) normalised labels
     nodes:list,            # P node names
@@ -245,7 +229,7 @@ def dosage_matrix(
         table[k, [position[t] for t in name.split(sep)]] = 1.
     return sp.csr_matrix(table)[codes]
 
-# %% ../nbs/01b_prepared.ipynb #000fda35
+# %% ../nbs/01b_prepared.ipynb #f1426223
 def one_hot(
     values:np.ndarray,     # (N,) categories
 )->tuple:                  # ((N, C) float32, C sorted level names)
@@ -253,7 +237,7 @@ def one_hot(
     levels, codes = np.unique(np.asarray(values, dtype=str), return_inverse=True)
     return np.eye(len(levels), dtype=np.float32)[codes], [str(v) for v in levels]
 
-# %% ../nbs/01b_prepared.ipynb #0a5d6b7f
+# %% ../nbs/01b_prepared.ipynb #2c1a77af
 def _node_expression(adata:ad.AnnData, rows:np.ndarray, layer:str|None, columns:np.ndarray,
                      chunk_size:int)->np.ndarray:
     "(N, len(columns)) float32 log-normalised expression of `columns`, read in row chunks"
@@ -271,7 +255,7 @@ class _StepTimer:
     def __enter__(self): self.start = time.perf_counter()
     def __exit__(self, *exc): self.seconds[self.step] = round(time.perf_counter() - self.start, 3)
 
-# %% ../nbs/01b_prepared.ipynb #20380d63
+# %% ../nbs/01b_prepared.ipynb #b5286f9a
 _SPLITS = ("random", "unseen", "unseen-combos")
 _PAIRINGS = ("ot", "exact", "random")
 _FILTERS = {"min_de_genes": 1, "require_knockdown": True}
@@ -304,14 +288,14 @@ def _filter_cells(adata, labels, control, min_cells, filters, layer, sep, seed)-
                 int((~keep).sum()), len(keep), len(dropped), dropped[:20])
     return keep
 
-# %% ../nbs/01b_prepared.ipynb #1d8db346
+# %% ../nbs/01b_prepared.ipynb #8aca56b1
 def _keep_targeted_g0(nodes:list, n_g0:int, labels:np.ndarray, control:str, sep:str)->tuple:
     "Drop from G0 the genes that no kept perturbation targets"
     targets = {t for label in set(labels) - {control} for t in str(label).split(sep)}
     g0 = [node for node in nodes[:n_g0] if node in targets]
     return g0 + list(nodes[n_g0:]), len(g0)
 
-# %% ../nbs/01b_prepared.ipynb #d20653ec
+# %% ../nbs/01b_prepared.ipynb #8564009c
 def prepare(
     adata:ad.AnnData,             # raw counts in X (or `layer`), cells in rows; in memory or backed
     perturbation_key:str="gene",  # obs column with each cell's perturbation label
@@ -373,7 +357,7 @@ def prepare(
         delta[:, measured] = compute_delta(expr, pair_pos)
         del expr
     with timer("counterfactual"):
-        counts = _RowReader(work, adata_rows, layer) if backed else _counts(work, layer)
+        counts = _RowReader(work, adata_rows, layer) if backed else count_matrix(work, layer)
         cf_table, cf_index = counterfactual_references(counts, labels, artifact, cell_split, m=n_cf_cells, seed=seed)
     covariate, covariate_names = (np.zeros((len(labels), 0), np.float32), []) if groups is None else one_hot(groups)
     config = dict(perturbation_key=perturbation_key, control=control, split=split, holdout=holdout, layer=layer,
