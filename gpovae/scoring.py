@@ -6,7 +6,7 @@
 __all__ = ['split_counts', 'observed_effects', 'training_effects', 'perturbation_settings', 'effect_scores', 'grn_scores',
            'heldout_iwelbo', 'evaluate']
 
-# %% ../nbs/06a_scoring.ipynb #86f0440c
+# %% ../nbs/06a_scoring.ipynb #e438bf60
 import json
 import math
 from pathlib import Path
@@ -16,8 +16,8 @@ import pandas as pd
 import torch
 from pandas import DataFrame
 
-from .core import KEYS, GPOVAEInputError, logger
-from .data import log_normalize, pseudobulk_effects
+from .core import GPOVAEInputError, logger
+from .data import log_normalize, pseudobulk_effects, read_rows
 from .losses import iwelbo
 from .metrics import (additive_baseline, control_correlation_network, effect_magnitude_network, effect_metrics,
                             embed_genes, global_mean_baseline, grn_statistical_metrics, grn_truth_metrics,
@@ -25,16 +25,14 @@ from .metrics import (additive_baseline, control_correlation_network, effect_mag
                             statistics_at_k)
 from .prepared import PreparedData
 
-# %% ../nbs/06a_scoring.ipynb #ec5b0d6d
+# %% ../nbs/06a_scoring.ipynb #21e1307e
 def split_counts(
     prepared:PreparedData, # output of `prepare`
     split:str,             # "train", "val" or "test"
-    chunk_size:int=4096,   # cells read at a time
-)->tuple:                  # (counts (n, G) float32 array, labels (n,))
-    "Raw counts and labels of the cells of one split (read in chunks; works for backed data)"
+)->tuple:                  # (counts (n, G) float32 CSR, labels (n,))
+    "Raw counts and labels of the cells of one split (read in blocks; works for backed data)"
     rows = prepared.indices_of(split)
-    blocks = [prepared.batch(rows[i:i + chunk_size])[KEYS.x].numpy() for i in range(0, len(rows), chunk_size)]
-    counts = np.vstack(blocks) if blocks else np.zeros((0, prepared.n_genes), np.float32)
+    counts = read_rows(prepared.adata, prepared.adata_rows[rows], prepared.config.get("layer"))
     return counts, prepared.labels[rows]
 
 def observed_effects(
@@ -45,7 +43,7 @@ def observed_effects(
     counts, labels = split_counts(prepared, split)
     return pseudobulk_effects(counts, labels, prepared.config["control"], prepared.genes)
 
-# %% ../nbs/06a_scoring.ipynb #47bd80c9
+# %% ../nbs/06a_scoring.ipynb #cf5730da
 def training_effects(
     prepared:PreparedData, # output of `prepare`
 )->tuple:                  # (train counts, train labels, train pseudobulk effects)
@@ -53,7 +51,7 @@ def training_effects(
     counts, labels = split_counts(prepared, "train")
     return counts, labels, pseudobulk_effects(counts, labels, prepared.config["control"], prepared.genes)
 
-# %% ../nbs/06a_scoring.ipynb #ff558d05
+# %% ../nbs/06a_scoring.ipynb #d82dbc13
 def perturbation_settings(
     prepared:PreparedData, # output of `prepare`
     split:str="test",      # evaluation split
@@ -66,7 +64,7 @@ def perturbation_settings(
             "unseen": sorted(l for l in evaluated - trained if sep not in l),
             "combos": sorted(l for l in evaluated - trained if sep in l)}
 
-# %% ../nbs/06a_scoring.ipynb #36ae5254
+# %% ../nbs/06a_scoring.ipynb #07246ea9
 def _prefixed(prefix:str, values:dict)->dict:
     "Dotted keys, finite numbers only (a metric that does not apply is absent, never NaN)"
     out = {}
@@ -91,7 +89,7 @@ def _baselines(setting:str, perturbations:list, train_effects:DataFrame, embeddi
         except GPOVAEInputError as e: logger.warning("baseline %s skipped for %s: %s", name, setting, e)
     return predictions
 
-# %% ../nbs/06a_scoring.ipynb #00139aff
+# %% ../nbs/06a_scoring.ipynb #baa61e62
 def effect_scores(
     model,                  # a fitted `GPOVAE`
     prepared:PreparedData,  # the data it was trained on
@@ -104,7 +102,7 @@ def effect_scores(
     observed = observed_effects(prepared, split)
     train_counts, train_labels, train_effects = training if training is not None else training_effects(prepared)
     controls = train_counts[train_labels == prepared.config["control"]]
-    embeddings = embed_genes(DataFrame(log_normalize(controls), columns=prepared.genes))
+    embeddings = embed_genes(DataFrame(log_normalize(controls).toarray(), columns=prepared.genes))
     out = {}
     for setting, perturbations in perturbation_settings(prepared, split).items():
         if not perturbations: continue
@@ -115,7 +113,7 @@ def effect_scores(
             out.update(_prefixed(f"baseline.{name}.{setting}", effect_metrics(baseline.loc[perturbations], truth)))
     return out
 
-# %% ../nbs/06a_scoring.ipynb #c18f1bcf
+# %% ../nbs/06a_scoring.ipynb #afa6a845
 def _known_network(network, directed:bool|None=None)->DataFrame:
     "An edge DataFrame from a DataFrame or a file path"
     if isinstance(network, DataFrame): return network
@@ -132,7 +130,7 @@ def _network_scores(name:str, scores:DataFrame, expr, prepared, labels, known:di
         out.update(_prefixed(f"{name}.{key}", values))
     return out
 
-# %% ../nbs/06a_scoring.ipynb #4f958a69
+# %% ../nbs/06a_scoring.ipynb #7f7f937f
 def grn_scores(
     model,                  # a fitted `GPOVAE` (variant "gpo")
     prepared:PreparedData,  # the data it was trained on
@@ -164,7 +162,7 @@ def grn_scores(
         out.update(_network_scores(f"baseline.{name}.grn", scores, expr, prepared, labels, known, ks, seed))
     return out
 
-# %% ../nbs/06a_scoring.ipynb #3272ada3
+# %% ../nbs/06a_scoring.ipynb #7c2bbb84
 @torch.no_grad()
 def heldout_iwelbo(
     model, prepared:PreparedData, # fitted model and its data
@@ -183,7 +181,7 @@ def heldout_iwelbo(
               for i in range(0, len(rows), batch_size)]
     return float(torch.cat(values).mean())
 
-# %% ../nbs/06a_scoring.ipynb #d9be29f8
+# %% ../nbs/06a_scoring.ipynb #957246f8
 def evaluate(
     model,                  # a fitted `GPOVAE`
     prepared:PreparedData,  # the data it was trained on (same split)
