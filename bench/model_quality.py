@@ -60,6 +60,7 @@ def main():
         ("grn.truth.auprc", "GRN AUPRC, model"),
         ("baseline.effect_magnitude.grn.truth.auprc", "GRN AUPRC, effect-magnitude network"),
         ("baseline.control_correlation.grn.truth.auprc", "GRN AUPRC, control correlation"),
+        ("baseline.alignment_target.grn.truth.auprc", "GRN AUPRC, alignment target (median |delta|)"),
         ("baseline.random.grn.truth.auprc", "GRN AUPRC, random network"),
         ("grn.truth.random_auprc", "GRN AUPRC, chance (positive fraction)"),
         ("grn.truth.auroc", "GRN AUROC, model"),

@@ -49,11 +49,11 @@ def main():
         values = [metrics.get(f"effects.seen.{metric}"), metrics.get(f"baseline.perturbation_mean.seen.{metric}"),
                   metrics.get(f"baseline.global_mean.seen.{metric}")]
         print(f"{metric:<40} " + " ".join(f"{v:>10.3f}" if v is not None else f"{'-':>10}" for v in values))
-    print(f"\n{'GRN (G0 block) vs known network':<40} {'model':>8} {'eff.magn.':>10} {'ctrl corr':>10} {'random':>8} {'chance':>8}")
+    print(f"\n{'GRN (G0 block) vs known network':<40} {'model':>8} {'eff.magn.':>10} {'ctrl corr':>10} {'align.tgt':>10} {'random':>8} {'chance':>8}")
     for name in networks:
         for metric in ["precision", "recall", "auprc", "auroc"]:
             keys = [f"grn.network.{name}.{metric}"] + [f"baseline.{b}.grn.network.{name}.{metric}"
-                                                       for b in ("effect_magnitude", "control_correlation", "random")]
+                                                       for b in ("effect_magnitude", "control_correlation", "alignment_target", "random")]
             chance = metrics.get(f"grn.network.{name}.random_auprc") if metric == "auprc" else None
             values = [metrics.get(k) for k in keys] + [chance]
             print(f"{name + ' ' + metric:<40} " + " ".join(f"{v:>8.3f}" if v is not None else f"{'-':>8}" for v in values))

@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['effect_metrics', 'perturbation_mean_baseline', 'global_mean_baseline', 'embed_genes', 'linear_baseline',
            'additive_baseline', 'read_edge_file', 'grn_truth_metrics', 'grn_statistical_metrics', 'statistics_at_k',
-           'effect_magnitude_network', 'control_correlation_network', 'random_network']
+           'effect_magnitude_network', 'alignment_target_network', 'control_correlation_network', 'random_network']
 
-# %% ../nbs/06_metrics.ipynb #2b873b31
+# %% ../nbs/06_metrics.ipynb #246e56bb
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from sklearn.metrics import r2_score
 
 from .core import GPOVAEInputError, as_rng, logger
 
-# %% ../nbs/06_metrics.ipynb #3a17477f
+# %% ../nbs/06_metrics.ipynb #7c44a009
 def _put(out:dict, key:str, value:float|None):
     "Store `value` as a float under `key`, or leave the key out when it is undefined (`None`)"
     if value is not None: out[key] = float(value)
@@ -43,7 +43,7 @@ def _top_genes(values:np.ndarray, k:int)->np.ndarray:
     "(P, k) column indices of the k largest |values| per row, ties broken by column order"
     return np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
 
-# %% ../nbs/06_metrics.ipynb #777f7c93
+# %% ../nbs/06_metrics.ipynb #91623d3d
 def _check_effects(effects:DataFrame, name:str):
     "Fail unless `effects` is a DataFrame of finite numbers with unique row and column labels"
     if not isinstance(effects, DataFrame):
@@ -67,7 +67,7 @@ def _align_effects(predicted:DataFrame, observed:DataFrame)->tuple[np.ndarray, n
     aligned = predicted.loc[observed.index, observed.columns]
     return aligned.to_numpy(dtype=float), observed.to_numpy(dtype=float)
 
-# %% ../nbs/06_metrics.ipynb #1d4fd98a
+# %% ../nbs/06_metrics.ipynb #0c81f0e2
 def effect_metrics(
     predicted:DataFrame, # (P, G) predicted effects; index = perturbations, columns = genes
     observed:DataFrame,  # (P, G) observed effects from evaluation cells, same labels as `predicted`
@@ -96,14 +96,14 @@ def effect_metrics(
         out[f"jaccard_top{k}"] = float(np.mean(scores))
     return out
 
-# %% ../nbs/06_metrics.ipynb #7f15e4b9
+# %% ../nbs/06_metrics.ipynb #4d0da70e
 def _check_labels(wanted:list, available:pd.Index, what:str, fix:str):
     "Fail, naming a few of them, when some of `wanted` are not in `available`"
     available = set(available)
     missing = [w for w in wanted if w not in available]
     if missing: raise GPOVAEInputError(f"{len(missing)} {what} missing (e.g. {missing[:5]}); {fix}")
 
-# %% ../nbs/06_metrics.ipynb #839ad23a
+# %% ../nbs/06_metrics.ipynb #57ccd7b2
 def perturbation_mean_baseline(
     train_effects:DataFrame, # (T, G) effects estimated from training cells; index = perturbations
     perturbations:list,      # perturbations to predict; each must be a row of `train_effects`
@@ -114,7 +114,7 @@ def perturbation_mean_baseline(
                   "this baseline is for seen perturbations; use linear_baseline or additive_baseline for unseen ones")
     return train_effects.loc[list(perturbations)].copy()
 
-# %% ../nbs/06_metrics.ipynb #c8605211
+# %% ../nbs/06_metrics.ipynb #cb28c85e
 def global_mean_baseline(
     train_effects:DataFrame, # (T, G) effects estimated from training cells
     perturbations:list,      # perturbations to predict (any labels)
@@ -127,7 +127,7 @@ def global_mean_baseline(
     values = np.tile(mean, (len(perturbations), 1))
     return pd.DataFrame(values, index=list(perturbations), columns=train_effects.columns)
 
-# %% ../nbs/06_metrics.ipynb #3e2bdc1e
+# %% ../nbs/06_metrics.ipynb #7396d1f5
 def embed_genes(
     data:DataFrame,       # (R, G) training matrix, columns = genes (training effects or control expression)
     n_components:int=10,  # embedding size d (capped at min(R, G))
@@ -143,7 +143,7 @@ def embed_genes(
     loadings = vt[:d].T * s[:d]
     return pd.DataFrame(loadings, index=data.columns, columns=[f"pc{i}" for i in range(d)])
 
-# %% ../nbs/06_metrics.ipynb #531c464d
+# %% ../nbs/06_metrics.ipynb #f6b07ff3
 def linear_baseline(
     train_effects:DataFrame,   # (T, G) training effects; single perturbations with an embedding are the fit rows
     gene_embeddings:DataFrame, # (genes, d) embedding per target gene, from training data (e.g. `embed_genes`)
@@ -174,7 +174,7 @@ def linear_baseline(
     rows = [np.sum([single[g] for g in parts[t]], axis=0) for t in perturbations]
     return pd.DataFrame(np.array(rows).reshape(len(rows), -1), index=list(perturbations), columns=train_effects.columns)
 
-# %% ../nbs/06_metrics.ipynb #9a066976
+# %% ../nbs/06_metrics.ipynb #958132b3
 def additive_baseline(
     single_effects:DataFrame, # (S, G) effects of single perturbations (training cells)
     combos:list,              # combination labels such as "A+B"
@@ -189,7 +189,7 @@ def additive_baseline(
     rows = [single_effects.loc[parts[c]].to_numpy(dtype=float).sum(axis=0) for c in combos]
     return pd.DataFrame(np.array(rows).reshape(len(rows), -1), index=list(combos), columns=single_effects.columns)
 
-# %% ../nbs/06_metrics.ipynb #b64a8e71
+# %% ../nbs/06_metrics.ipynb #f944abbe
 def read_edge_file(
     path:str|Path,        # .tsv/.txt/.csv, optionally .gz
     directed:bool|None=None, # False: store undirected pairs once (sorted); None: as written
@@ -220,7 +220,7 @@ def read_edge_file(
     edges.attrs["directed"] = directed
     return edges
 
-# %% ../nbs/06_metrics.ipynb #075440c6
+# %% ../nbs/06_metrics.ipynb #a07e1ae1
 def _check_edges(edges:DataFrame, name:str):
     "Fail unless `edges` is a DataFrame with source and target columns"
     if not isinstance(edges, DataFrame) or not {"source", "target"} <= set(edges.columns):
@@ -248,7 +248,7 @@ def _select(values:np.ndarray, threshold:float, top_k:int|None)->np.ndarray:
     chosen[np.argsort(-values, kind="stable")[:top_k]] = True
     return chosen
 
-# %% ../nbs/06_metrics.ipynb #ff6b4016
+# %% ../nbs/06_metrics.ipynb #2a53bf08
 def _ranking_metrics(
     truth:np.ndarray,  # (n,) bool: pair is a known edge (at least one positive and one negative)
     scores:np.ndarray, # (n,) float scores
@@ -267,7 +267,7 @@ def _ranking_metrics(
     auroc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
     return ap, auroc
 
-# %% ../nbs/06_metrics.ipynb #8598ece8
+# %% ../nbs/06_metrics.ipynb #4d16a5cb
 def grn_truth_metrics(
     scores:DataFrame,       # (P, P) edge scores; index = source, columns = target
     truth_edges:DataFrame,  # known edges, columns source, target
@@ -301,7 +301,7 @@ def grn_truth_metrics(
         out["random_auprc"] = n_true / len(s)
     return out
 
-# %% ../nbs/06_metrics.ipynb #1c25b317
+# %% ../nbs/06_metrics.ipynb #62cf3365
 def _check_matrix(expr, genes:list, name:str):
     "Fail unless `expr` is a 2-D numpy or scipy sparse matrix with one column per gene; return it as ndarray or CSR"
     if not (sparse.issparse(expr) or isinstance(expr, np.ndarray)) or expr.ndim != 2:
@@ -326,7 +326,7 @@ def _block(expr, rows:np.ndarray, cols:list)->np.ndarray:
     if sparse.issparse(expr): return expr[rows][:, cols].toarray().astype(float)
     return np.asarray(expr[np.ix_(rows, cols)], dtype=float)
 
-# %% ../nbs/06_metrics.ipynb #37692e0f
+# %% ../nbs/06_metrics.ipynb #5537e380
 def _test_pairs(expr, column:dict, groups:dict, control_rows:np.ndarray, pairs:list)->tuple[np.ndarray, np.ndarray]:
     "Mann-Whitney p-values and Wasserstein distances of target b, cells perturbed at a vs control, per pair"
     pvalues = np.ones(len(pairs))
@@ -343,7 +343,7 @@ def _test_pairs(expr, column:dict, groups:dict, control_rows:np.ndarray, pairs:l
     if np.isnan(pvalues).any(): logger.warning(f"{int(np.isnan(pvalues).sum())} Mann-Whitney tests gave NaN; counted as not significant")
     return pvalues, distances
 
-# %% ../nbs/06_metrics.ipynb #0ac40efc
+# %% ../nbs/06_metrics.ipynb #87b13c8b
 def _sample_nonedges(edges:list, perturbed:list, measured:set, n_nonedges:int, seed)->list:
     "Seeded random ordered pairs (a, b) of perturbed genes, a != b, b measured, without a directed path a -> b"
     targets = [t for t in perturbed if t in measured]
@@ -360,7 +360,7 @@ def _sample_nonedges(edges:list, perturbed:list, measured:set, n_nonedges:int, s
     chosen = as_rng(seed).choice(candidates, size=min(n_nonedges, len(candidates)), replace=False)
     return [(perturbed[i // len(targets)], targets[i % len(targets)]) for i in chosen]
 
-# %% ../nbs/06_metrics.ipynb #20022d8e
+# %% ../nbs/06_metrics.ipynb #c51c0818
 def grn_statistical_metrics(
     expr,                 # (N, G) evaluation-cell expression (log-normalised), numpy or scipy sparse
     genes:list,           # (G,) gene name per column of `expr`
@@ -395,7 +395,7 @@ def grn_statistical_metrics(
         out["false_omission_rate"] = float(np.mean(pvalues < alpha))
     return out
 
-# %% ../nbs/06_metrics.ipynb #4af19289
+# %% ../nbs/06_metrics.ipynb #819f8fbf
 def _top_edges(scores:DataFrame, k:int, nodes:list|None=None)->DataFrame:
     "The k highest-scoring ordered pairs (no self-pairs) of a score matrix: source, target, score"
     S, nodes = _score_matrix(scores, nodes)
@@ -404,7 +404,7 @@ def _top_edges(scores:DataFrame, k:int, nodes:list|None=None)->DataFrame:
     names = np.array(nodes, dtype=object)
     return pd.DataFrame({"source": names[src[order]], "target": names[tgt[order]], "score": S[src[order], tgt[order]]})
 
-# %% ../nbs/06_metrics.ipynb #58302430
+# %% ../nbs/06_metrics.ipynb #3fc886b7
 def statistics_at_k(
     scores:DataFrame,     # (P, P) edge scores; index = source, columns = target
     expr,                 # (N, G) evaluation-cell expression, numpy or scipy sparse
@@ -428,7 +428,7 @@ def statistics_at_k(
         for key, value in metrics.items(): out[f"top{k}.{key}"] = value
     return out
 
-# %% ../nbs/06_metrics.ipynb #74ed45c7
+# %% ../nbs/06_metrics.ipynb #0100e307
 def effect_magnitude_network(
     train_effects:DataFrame, # (T, G) training effects; index = perturbations, columns = genes
     nodes:list,              # (P,) GRN node names
@@ -444,7 +444,26 @@ def effect_magnitude_network(
     np.fill_diagonal(values, 0.0)
     return pd.DataFrame(values, index=nodes, columns=nodes)
 
-# %% ../nbs/06_metrics.ipynb #abddedd2
+# %% ../nbs/06_metrics.ipynb #1000e2c0
+def alignment_target_network(
+    delta:np.ndarray,  # (N, P) per-cell |x_i - x_pair(i)| on the node genes (`PreparedData.delta`)
+    dosage,            # (N, P) 0/1 dosage, numpy or scipy sparse (`PreparedData.dosage`)
+    nodes:list,        # (P,) GRN node names
+)->DataFrame:          # (P, P) scores; index = source, columns = target; zero diagonal
+    "Score t -> j by the median |delta_j| of the cells carrying only t: the GRN alignment's own target"
+    dosage = dosage.toarray() if sparse.issparse(dosage) else np.asarray(dosage)
+    delta, nodes = np.asarray(delta, dtype=float), list(nodes)
+    if delta.shape != dosage.shape or delta.shape[1] != len(nodes):
+        raise GPOVAEInputError(f"`delta` {delta.shape} and `dosage` {dosage.shape} must both be (cells, {len(nodes)} nodes); "
+                               "pass PreparedData.delta and PreparedData.dosage of the same cells")
+    single = (dosage != 0).sum(axis=1) == 1
+    values = np.zeros((len(nodes), len(nodes)))
+    for t in np.flatnonzero((dosage[single] != 0).any(axis=0)):
+        values[t] = np.median(delta[single & (dosage[:, t] != 0)], axis=0)
+    np.fill_diagonal(values, 0.0)
+    return pd.DataFrame(values, index=nodes, columns=nodes)
+
+# %% ../nbs/06_metrics.ipynb #98086d06
 def control_correlation_network(
     control_expr,  # (n_control, G) control-cell expression, numpy or scipy sparse
     genes:list,    # (G,) gene name per column
@@ -469,7 +488,7 @@ def control_correlation_network(
     np.fill_diagonal(values, 0.0)
     return pd.DataFrame(values, index=nodes, columns=nodes)
 
-# %% ../nbs/06_metrics.ipynb #2a7c398d
+# %% ../nbs/06_metrics.ipynb #a6360e2f
 def random_network(
     nodes:list,    # (P,) GRN node names
     seed:int=0,    # seed of the uniform scores

@@ -6,7 +6,7 @@
 __all__ = ['split_counts', 'observed_effects', 'training_effects', 'perturbation_settings', 'effect_scores', 'grn_scores',
            'heldout_iwelbo', 'evaluate']
 
-# %% ../nbs/06a_scoring.ipynb #e438bf60
+# %% ../nbs/06a_scoring.ipynb #b6dec2d9
 import json
 import math
 from pathlib import Path
@@ -22,10 +22,11 @@ from .losses import iwelbo
 from .metrics import (additive_baseline, control_correlation_network, effect_magnitude_network, effect_metrics,
                             embed_genes, global_mean_baseline, grn_statistical_metrics, grn_truth_metrics,
                             linear_baseline, perturbation_mean_baseline, random_network, read_edge_file,
+                            alignment_target_network,
                             statistics_at_k)
 from .prepared import PreparedData
 
-# %% ../nbs/06a_scoring.ipynb #21e1307e
+# %% ../nbs/06a_scoring.ipynb #7656ac6d
 def split_counts(
     prepared:PreparedData, # output of `prepare`
     split:str,             # "train", "val" or "test"
@@ -43,7 +44,7 @@ def observed_effects(
     counts, labels = split_counts(prepared, split)
     return pseudobulk_effects(counts, labels, prepared.config["control"], prepared.genes)
 
-# %% ../nbs/06a_scoring.ipynb #cf5730da
+# %% ../nbs/06a_scoring.ipynb #2beaf41e
 def training_effects(
     prepared:PreparedData, # output of `prepare`
 )->tuple:                  # (train counts, train labels, train pseudobulk effects)
@@ -51,7 +52,7 @@ def training_effects(
     counts, labels = split_counts(prepared, "train")
     return counts, labels, pseudobulk_effects(counts, labels, prepared.config["control"], prepared.genes)
 
-# %% ../nbs/06a_scoring.ipynb #d82dbc13
+# %% ../nbs/06a_scoring.ipynb #f139afc2
 def perturbation_settings(
     prepared:PreparedData, # output of `prepare`
     split:str="test",      # evaluation split
@@ -64,7 +65,7 @@ def perturbation_settings(
             "unseen": sorted(l for l in evaluated - trained if sep not in l),
             "combos": sorted(l for l in evaluated - trained if sep in l)}
 
-# %% ../nbs/06a_scoring.ipynb #07246ea9
+# %% ../nbs/06a_scoring.ipynb #bd0da8c3
 def _prefixed(prefix:str, values:dict)->dict:
     "Dotted keys, finite numbers only (a metric that does not apply is absent, never NaN)"
     out = {}
@@ -89,7 +90,7 @@ def _baselines(setting:str, perturbations:list, train_effects:DataFrame, embeddi
         except GPOVAEInputError as e: logger.warning("baseline %s skipped for %s: %s", name, setting, e)
     return predictions
 
-# %% ../nbs/06a_scoring.ipynb #baa61e62
+# %% ../nbs/06a_scoring.ipynb #67eea830
 def effect_scores(
     model,                  # a fitted `GPOVAE`
     prepared:PreparedData,  # the data it was trained on
@@ -113,7 +114,7 @@ def effect_scores(
             out.update(_prefixed(f"baseline.{name}.{setting}", effect_metrics(baseline.loc[perturbations], truth)))
     return out
 
-# %% ../nbs/06a_scoring.ipynb #afa6a845
+# %% ../nbs/06a_scoring.ipynb #66463a09
 def _known_network(network, directed:bool|None=None)->DataFrame:
     "An edge DataFrame from a DataFrame or a file path"
     if isinstance(network, DataFrame): return network
@@ -130,7 +131,14 @@ def _network_scores(name:str, scores:DataFrame, expr, prepared, labels, known:di
         out.update(_prefixed(f"{name}.{key}", values))
     return out
 
-# %% ../nbs/06a_scoring.ipynb #7f7f937f
+# %% ../nbs/06a_scoring.ipynb #e303b059
+def _alignment_target(prepared:PreparedData, n_g0:int)->DataFrame:
+    "G0 block of `alignment_target_network` from the training cells"
+    train = prepared.indices_of("train")
+    return alignment_target_network(prepared.delta[train, :n_g0], prepared.dosage[train][:, :n_g0],
+                                    list(prepared.nodes[:n_g0]))
+
+# %% ../nbs/06a_scoring.ipynb #b5e79c29
 def grn_scores(
     model,                  # a fitted `GPOVAE` (variant "gpo")
     prepared:PreparedData,  # the data it was trained on
@@ -157,12 +165,13 @@ def grn_scores(
     naive = {"effect_magnitude": effect_magnitude_network(train_effects, nodes),
              "control_correlation": control_correlation_network(
                  log_normalize(train_counts[train_labels == control]), prepared.genes, nodes),
-             "random": random_network(nodes, seed=seed)}
+             "random": random_network(nodes, seed=seed),
+             "alignment_target": _alignment_target(prepared, model.n_g0)}
     for name, scores in naive.items():
         out.update(_network_scores(f"baseline.{name}.grn", scores, expr, prepared, labels, known, ks, seed))
     return out
 
-# %% ../nbs/06a_scoring.ipynb #7c2bbb84
+# %% ../nbs/06a_scoring.ipynb #7815a047
 @torch.no_grad()
 def heldout_iwelbo(
     model, prepared:PreparedData, # fitted model and its data
@@ -181,7 +190,7 @@ def heldout_iwelbo(
               for i in range(0, len(rows), batch_size)]
     return float(torch.cat(values).mean())
 
-# %% ../nbs/06a_scoring.ipynb #957246f8
+# %% ../nbs/06a_scoring.ipynb #3b9cafb5
 def evaluate(
     model,                  # a fitted `GPOVAE`
     prepared:PreparedData,  # the data it was trained on (same split)
