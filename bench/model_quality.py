@@ -4,7 +4,7 @@ Simulates a screen with a known GRN, prepares it, fits GPO-VAE, evaluates on hel
 prints the effect metrics next to the baselines and the GRN AUPRC next to the naive networks.
 Writes bench/results/model_quality.json. Not a test; not run in CI.
 
-    python bench/model_quality.py [--n-cells 20000 --n-genes 500 --n-perturbations 30 --max-epochs 40]
+    python bench/model_quality.py [--n-cells 20000 --n-genes 500 --n-perturbations 30 --seed 0 --threads 1]
 """
 import argparse
 import json
@@ -26,7 +26,7 @@ def main():
     parser.add_argument("--n-perturbations", type=int, default=30)
     parser.add_argument("--n-combos", type=int, default=5)
     parser.add_argument("--preset", default="small")
-    parser.add_argument("--max-epochs", type=int, default=40)
+    parser.add_argument("--max-epochs", type=int, default=None, help="default: the preset's")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--set", nargs="*", default=[], help="hyperparameter overrides NAME=VALUE")

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['simulate', 'write_run', 'train', 'demo', 'evaluate_run', 'predict', 'export_grn', 'main']
 
-# %% ../nbs/08_cli.ipynb #4db9fd9e
+# %% ../nbs/08_cli.ipynb #f420027c
 import argparse
 import sys
 from pathlib import Path
@@ -15,12 +15,12 @@ import pandas as pd
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/08_cli.ipynb #0a355e7a
+# %% ../nbs/08_cli.ipynb #d49a2599
 def _version()->str:
     from gpovae import __version__
     return __version__
 
-# %% ../nbs/08_cli.ipynb #ae554a5a
+# %% ../nbs/08_cli.ipynb #45219d48
 def simulate(
     out:str,                 # .h5ad file to write
     n_cells:int=5000,        # cells
@@ -41,7 +41,7 @@ def simulate(
     print(f"wrote {out}: {adata.n_obs} cells x {adata.n_vars} genes")
     return out
 
-# %% ../nbs/08_cli.ipynb #c22341f6
+# %% ../nbs/08_cli.ipynb #5f8b0d59
 def _observed_and_predicted(model, prepared)->"anndata.AnnData":
     "Test-split observed effects with the model's predictions as a layer"
     import anndata
@@ -65,7 +65,7 @@ def _figures(model, effects, metrics:dict, folder:Path):
     if "effects.seen.pearson_top20" in metrics:
         plot.plot_metric_bars(metrics, "pearson_top20", "seen", path=folder/"baselines.png")
 
-# %% ../nbs/08_cli.ipynb #0bbb04e7
+# %% ../nbs/08_cli.ipynb #f61d71b7
 def write_run(
     model, prepared, out:Path,    # fitted GPOVAE, its PreparedData, the run folder
     data:str|None=None,           # path of the input h5ad (recorded in config.yaml)
@@ -98,7 +98,7 @@ def _plain(value):
     if isinstance(value, np.generic): return value.item()
     return value
 
-# %% ../nbs/08_cli.ipynb #ea8fe70d
+# %% ../nbs/08_cli.ipynb #e0a3e2a0
 def _read(data:str, backed:bool=False):
     "Read an h5ad file, with a clear error when it is missing"
     import anndata
@@ -117,7 +117,7 @@ def _config_file(config:str|None)->dict:
         raise GPOVAEInputError(f"--config {config}: unknown section(s) {sorted(unknown)}; use prepare, model, fit")
     return values
 
-# %% ../nbs/08_cli.ipynb #625b3be0
+# %% ../nbs/08_cli.ipynb #6b448bd0
 def train(
     data:str,                         # input .h5ad (raw counts)
     out:str,                          # run directory to write
@@ -134,16 +134,19 @@ def train(
     backed:bool=False,                # read the h5ad backed (rows streamed from disk)
     doublets:bool=True,               # scrublet doublet flag in QC
     cpu_threads:int|None=None,        # torch threads on CPU (1 is fastest for the small preset)
+    prior_network:str|None=None,      # edge file (TSV/CSV, source and target) whose edges start as likely GRN edges
 )->dict:                              # the metrics
     "Prepare a screen, train GPO-VAE, evaluate on the test split and write the run directory"
+    from gpovae.metrics import read_edge_file
     from gpovae.prepared import prepare
     from gpovae.train import GPOVAE
     sections = _config_file(config)
+    prior = read_edge_file(prior_network) if prior_network else None
     adata = _read(data, backed)
     prepare_args = dict(perturbation_key=perturbation_key, control=control, split=split, seed=seed, doublets=doublets,
                         holdout=holdout.split(",") if holdout else None, **sections.get("prepare", {}))
     prepared = prepare(adata, **prepare_args)
-    model = GPOVAE(prepared, preset=preset, seed=seed, **sections.get("model", {}))
+    model = GPOVAE(prepared, preset=preset, seed=seed, prior_network=prior, **sections.get("model", {}))
     devices = int(devices) if str(devices).isdigit() else devices
     fit_args = dict(max_epochs=max_epochs, accelerator=accelerator, devices=devices, out_dir=Path(out)/"fit",
                     cpu_threads=cpu_threads, **sections.get("fit", {}))
@@ -153,7 +156,7 @@ def train(
           ("effects.seen.pearson_top20", "baseline.perturbation_mean.seen.pearson_top20", "grn.truth.auprc") if k in metrics))
     return metrics
 
-# %% ../nbs/08_cli.ipynb #43df2fe0
+# %% ../nbs/08_cli.ipynb #a1557d49
 def demo(
     out:str="gpovae_demo",   # run directory to write
     n_cells:int=3000, n_genes:int=200, n_perturbations:int=12, n_combos:int=3,
@@ -165,7 +168,7 @@ def demo(
     data = simulate(str(out/"data.h5ad"), n_cells, n_genes, n_perturbations, n_combos, seed)
     return train(str(data), str(out), max_epochs=max_epochs, seed=seed, doublets=False, cpu_threads=1)
 
-# %% ../nbs/08_cli.ipynb #6a630b7d
+# %% ../nbs/08_cli.ipynb #f06e17c3
 def _load_run(run:str):
     "The model and config of a run directory"
     import yaml
@@ -238,7 +241,7 @@ def export_grn(
     print(f"wrote {out}: {len(edges)} edges")
     return Path(out)
 
-# %% ../nbs/08_cli.ipynb #897b86f8
+# %% ../nbs/08_cli.ipynb #04d00fb2
 def _command(commands, name:str, function)->argparse.ArgumentParser:
     "A sub-parser whose parsed flags are passed to `function` by name"
     def run(args):
@@ -249,7 +252,7 @@ def _command(commands, name:str, function)->argparse.ArgumentParser:
     parser.set_defaults(handler=run)
     return parser
 
-# %% ../nbs/08_cli.ipynb #a296a76d
+# %% ../nbs/08_cli.ipynb #c34a5226
 def _build_parser()->argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gpovae", description="GPO-VAE for Perturb-seq screens")
     parser.add_argument("--version", action="version", version=f"gpovae {_version()}")
@@ -277,6 +280,7 @@ def _build_parser()->argparse.ArgumentParser:
     fit.add_argument("--backed", action="store_true")
     fit.add_argument("--no-doublets", dest="doublets", action="store_false")
     fit.add_argument("--cpu-threads", type=int)
+    fit.add_argument("--prior-network", help="known edges (TSV/CSV with source and target) that start as likely GRN edges")
     ev = _command(commands, "evaluate", evaluate_run)
     ev.add_argument("run")
     ev.add_argument("--truth")
@@ -297,7 +301,7 @@ def _build_parser()->argparse.ArgumentParser:
     dem.add_argument("--seed", type=int, default=0)
     return parser
 
-# %% ../nbs/08_cli.ipynb #04e71502
+# %% ../nbs/08_cli.ipynb #505af2ba
 def main(
     argv:list[str]|None=None, # arguments (default: sys.argv[1:])
 )->int: # exit code

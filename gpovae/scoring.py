@@ -6,7 +6,7 @@
 __all__ = ['split_counts', 'observed_effects', 'training_effects', 'perturbation_settings', 'effect_scores', 'grn_scores',
            'heldout_iwelbo', 'evaluate']
 
-# %% ../nbs/06a_scoring.ipynb #b6dec2d9
+# %% ../nbs/06a_scoring.ipynb #5e6577aa
 import json
 import math
 from pathlib import Path
@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 from pandas import DataFrame
 
-from .core import GPOVAEInputError, logger
+from .core import GPOVAEInputError, logger, subsample_rows
 from .data import log_normalize, pseudobulk_effects, read_rows
 from .losses import iwelbo
 from .metrics import (additive_baseline, control_correlation_network, effect_magnitude_network, effect_metrics,
@@ -26,7 +26,7 @@ from .metrics import (additive_baseline, control_correlation_network, effect_mag
                             statistics_at_k)
 from .prepared import PreparedData
 
-# %% ../nbs/06a_scoring.ipynb #7656ac6d
+# %% ../nbs/06a_scoring.ipynb #7972826c
 def split_counts(
     prepared:PreparedData, # output of `prepare`
     split:str,             # "train", "val" or "test"
@@ -44,7 +44,7 @@ def observed_effects(
     counts, labels = split_counts(prepared, split)
     return pseudobulk_effects(counts, labels, prepared.config["control"], prepared.genes)
 
-# %% ../nbs/06a_scoring.ipynb #2beaf41e
+# %% ../nbs/06a_scoring.ipynb #b6de5550
 def training_effects(
     prepared:PreparedData, # output of `prepare`
 )->tuple:                  # (train counts, train labels, train pseudobulk effects)
@@ -52,7 +52,7 @@ def training_effects(
     counts, labels = split_counts(prepared, "train")
     return counts, labels, pseudobulk_effects(counts, labels, prepared.config["control"], prepared.genes)
 
-# %% ../nbs/06a_scoring.ipynb #f139afc2
+# %% ../nbs/06a_scoring.ipynb #e971b033
 def perturbation_settings(
     prepared:PreparedData, # output of `prepare`
     split:str="test",      # evaluation split
@@ -65,7 +65,7 @@ def perturbation_settings(
             "unseen": sorted(l for l in evaluated - trained if sep not in l),
             "combos": sorted(l for l in evaluated - trained if sep in l)}
 
-# %% ../nbs/06a_scoring.ipynb #bd0da8c3
+# %% ../nbs/06a_scoring.ipynb #3603c0f4
 def _prefixed(prefix:str, values:dict)->dict:
     "Dotted keys, finite numbers only (a metric that does not apply is absent, never NaN)"
     out = {}
@@ -90,7 +90,7 @@ def _baselines(setting:str, perturbations:list, train_effects:DataFrame, embeddi
         except GPOVAEInputError as e: logger.warning("baseline %s skipped for %s: %s", name, setting, e)
     return predictions
 
-# %% ../nbs/06a_scoring.ipynb #67eea830
+# %% ../nbs/06a_scoring.ipynb #dde04a1d
 def effect_scores(
     model,                  # a fitted `GPOVAE`
     prepared:PreparedData,  # the data it was trained on
@@ -114,7 +114,7 @@ def effect_scores(
             out.update(_prefixed(f"baseline.{name}.{setting}", effect_metrics(baseline.loc[perturbations], truth)))
     return out
 
-# %% ../nbs/06a_scoring.ipynb #66463a09
+# %% ../nbs/06a_scoring.ipynb #c4b66f20
 def _known_network(network, directed:bool|None=None)->DataFrame:
     "An edge DataFrame from a DataFrame or a file path"
     if isinstance(network, DataFrame): return network
@@ -131,14 +131,14 @@ def _network_scores(name:str, scores:DataFrame, expr, prepared, labels, known:di
         out.update(_prefixed(f"{name}.{key}", values))
     return out
 
-# %% ../nbs/06a_scoring.ipynb #e303b059
+# %% ../nbs/06a_scoring.ipynb #e624f6f6
 def _alignment_target(prepared:PreparedData, n_g0:int)->DataFrame:
     "G0 block of `alignment_target_network` from the training cells"
     train = prepared.indices_of("train")
     return alignment_target_network(prepared.delta[train, :n_g0], prepared.dosage[train][:, :n_g0],
                                     list(prepared.nodes[:n_g0]))
 
-# %% ../nbs/06a_scoring.ipynb #b5e79c29
+# %% ../nbs/06a_scoring.ipynb #e07a9c94
 def grn_scores(
     model,                  # a fitted `GPOVAE` (variant "gpo")
     prepared:PreparedData,  # the data it was trained on
@@ -171,7 +171,7 @@ def grn_scores(
         out.update(_network_scores(f"baseline.{name}.grn", scores, expr, prepared, labels, known, ks, seed))
     return out
 
-# %% ../nbs/06a_scoring.ipynb #7815a047
+# %% ../nbs/06a_scoring.ipynb #43a71733
 @torch.no_grad()
 def heldout_iwelbo(
     model, prepared:PreparedData, # fitted model and its data
@@ -183,14 +183,14 @@ def heldout_iwelbo(
 )->float:                         # mean per-cell IWELBO
     "Mean IWELBO of the cells of `split`"
     rows = prepared.indices_of(split)
-    if len(rows) > max_cells: rows = np.sort(np.random.default_rng(seed).choice(rows, max_cells, replace=False))
+    rows = subsample_rows(rows, max_cells, seed)
     generator = torch.Generator().manual_seed(seed)
     module = model.module.eval()
     values = [iwelbo(module, prepared.batch(rows[i:i + batch_size]), n_particles, generator)
               for i in range(0, len(rows), batch_size)]
     return float(torch.cat(values).mean())
 
-# %% ../nbs/06a_scoring.ipynb #3b9cafb5
+# %% ../nbs/06a_scoring.ipynb #384398f6
 def evaluate(
     model,                  # a fitted `GPOVAE`
     prepared:PreparedData,  # the data it was trained on (same split)
