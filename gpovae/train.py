@@ -7,7 +7,7 @@ __all__ = ['MONITORS', 'MAX_CHECKED_PERTURBATIONS', 'PRESETS', 'resolve_config',
            'prior_adjacency', 'build_module', 'fit_model', 'dosage_of', 'predict_effects', 'GPOVAE', 'sample_cells',
            'latent_means', 'grn_edges', 'save_model', 'load_model']
 
-# %% ../nbs/05_train.ipynb #3c8e8e23
+# %% ../nbs/05_train.ipynb #db9f4b0f
 import math
 import tempfile
 import time
@@ -30,7 +30,7 @@ from .losses import compute_losses, iwelbo
 from .prepared import PreparedData, make_loader
 from .vae import GPOVAEModule
 
-# %% ../nbs/05_train.ipynb #170aefcf
+# %% ../nbs/05_train.ipynb #cf3ce058
 _COMMON = dict(
     variant="gpo", likelihood="nb", mean_field=False, node_features="control",
     n_latent=100, n_hidden_encoder=200, n_layers_encoder=1, n_hidden_effect=400, n_layers_effect=4,
@@ -53,7 +53,7 @@ PRESETS = {
                   lambda_grn=10., n_control_cells=128),
 }
 
-# %% ../nbs/05_train.ipynb #cef4e72e
+# %% ../nbs/05_train.ipynb #be0adfbf
 def resolve_config(
     preset:str="small", # one of `PRESETS`
     **overrides,        # any key of the preset, e.g. n_latent=32
@@ -73,12 +73,12 @@ def resolve_config(
         raise GPOVAEInputError(f"node_features={config['node_features']!r}; use 'control' or 'onehot'")
     return dict(config, preset=preset)
 
-# %% ../nbs/05_train.ipynb #97e71e1f
+# %% ../nbs/05_train.ipynb #18c21d17
 def _step_seed(seed:int, step:int)->int:
     "A 63-bit seed for (seed, step); distinct steps give unrelated streams"
     return int(np.random.SeedSequence([seed, step + 2**31]).generate_state(1, np.uint64)[0] >> 1)
 
-# %% ../nbs/05_train.ipynb #9ada17bf
+# %% ../nbs/05_train.ipynb #1ee74b87
 class TrainingPlan(L.LightningModule):
     "Lightning wrapper: one GPO-VAE loss per step, Adam, every loss term logged"
     def __init__(self,
@@ -136,7 +136,7 @@ class TrainingPlan(L.LightningModule):
     def configure_optimizers(self):
         return torch.optim.Adam(self.module.parameters(), lr=self.config["lr"], weight_decay=self.config["weight_decay"])
 
-# %% ../nbs/05_train.ipynb #c70b64f2
+# %% ../nbs/05_train.ipynb #0ffe6146
 def _counts(prepared:PreparedData, rows:np.ndarray)->torch.Tensor:
     "(n, G) float32 raw counts of `rows` of `prepared`"
     counts = read_rows(prepared.adata, prepared.adata_rows[rows], prepared.config.get("layer"))
@@ -158,7 +158,7 @@ def _control_cells(prepared:PreparedData, n_cells:int, seed:int=0)->tuple:
     rows = subsample_rows(rows, n_cells, seed)
     return _counts(prepared, rows), torch.as_tensor(prepared.covariate[rows], dtype=torch.float32)
 
-# %% ../nbs/05_train.ipynb #8409fed1
+# %% ../nbs/05_train.ipynb #6bff3c50
 def module_from_config(
     config:dict,                      # resolved hyperparameters
     n_genes:int, n_nodes:int, n_covariates:int,
@@ -207,7 +207,7 @@ def build_module(
         return module_from_config(config, prepared.n_genes, prepared.n_nodes, prepared.covariate.shape[1],
                                   features, x_loc, x_scale, prior)
 
-# %% ../nbs/05_train.ipynb #ca52bbf4
+# %% ../nbs/05_train.ipynb #1f9461b5
 def _validation_effects(model, prepared:PreparedData)->tuple|None:
     "(dosage (T, P), observed effects (T, G)) of the validation cells for the effects monitor, or None"
     control, rows = prepared.config["control"], prepared.indices_of("val")
@@ -236,7 +236,7 @@ def _monitor(model, prepared:PreparedData)->tuple:
         return "val_elbo", None
     return "val_effects", (model.control_x, model.control_covariate, *check)
 
-# %% ../nbs/05_train.ipynb #dccdd13f
+# %% ../nbs/05_train.ipynb #611241b0
 def _trainer(config:dict, out_dir:Path, monitor:str, max_epochs:int, progress_bar:bool, **lightning)->L.Trainer:
     "A Lightning Trainer with early stopping, best+last checkpoints and a CSV log in `out_dir`"
     callbacks = [EarlyStopping(monitor=monitor, patience=config["patience"], mode="min"),
@@ -262,7 +262,7 @@ def _resume_path(resume, out_dir:Path)->str|None:
         raise GPOVAEInputError(f"no checkpoint at {path}; train first, or pass resume=None")
     return str(path)
 
-# %% ../nbs/05_train.ipynb #6923847f
+# %% ../nbs/05_train.ipynb #0c98748e
 def fit_model(
     model,                        # a `GPOVAE`
     max_epochs:int|None=None,     # None: the preset's max_epochs
@@ -317,7 +317,7 @@ def fit_model(
                          log=str(log))
     return model
 
-# %% ../nbs/05_train.ipynb #01bfe47f
+# %% ../nbs/05_train.ipynb #7761e95e
 def dosage_of(
     perturbations:list,   # labels: "A", "A+B" (combination), "A+ctrl" (= "A")
     nodes:list,           # GRN node names
@@ -341,7 +341,7 @@ def dosage_of(
             dosage[row, position[gene]] = 1.
     return labels, dosage
 
-# %% ../nbs/05_train.ipynb #676bd6a3
+# %% ../nbs/05_train.ipynb #5c056afa
 def _log_normalized(mu:torch.Tensor)->torch.Tensor:
     "log2(1e4 * mu / sum(mu) + 1) per cell"
     return torch.log2(1e4 * mu / mu.sum(-1, keepdim=True) + 1)
@@ -379,7 +379,7 @@ def predict_effects(
         effects.append((_log_normalized(mu) - base).mean((0, 1)))
     return torch.stack(effects).cpu().numpy()
 
-# %% ../nbs/05_train.ipynb #0aec6f7a
+# %% ../nbs/05_train.ipynb #5a0ec530
 class GPOVAE:
     "GPO-VAE on a prepared Perturb-seq screen: fit, predict_effects, sample, latent, grn, save, load"
     def __init__(self,
@@ -434,7 +434,7 @@ class GPOVAE:
         "A model written by `save` (weights loaded with weights_only=True)"
         return load_model(cls, path)
 
-# %% ../nbs/05_train.ipynb #b5046047
+# %% ../nbs/05_train.ipynb #dd5d975f
 def _draw_counts(module:GPOVAEModule, mu:torch.Tensor)->torch.Tensor:
     "Counts with mean `mu` from the module's likelihood (NB as a gamma-Poisson mixture), global generator"
     if module.likelihood == "gaussian":
@@ -462,7 +462,7 @@ def sample_cells(model, perturbations:list, n_cells:int=100, seed:int=0)->ad.Ann
     obs = pd.DataFrame({"perturbation": np.repeat(labels, n_cells)}, index=[f"sim{i}" for i in range(len(labels) * n_cells)])
     return ad.AnnData(X=torch.cat(blocks).numpy(), obs=obs, var=pd.DataFrame(index=model.genes))
 
-# %% ../nbs/05_train.ipynb #29f36207
+# %% ../nbs/05_train.ipynb #0b527d21
 @torch.no_grad()
 def latent_means(model, prepared:PreparedData, split:str|None=None, batch_size:int=1024, seed:int=0)->np.ndarray:
     "(N, L) basal posterior means of the cells of `prepared` (all cells, or one split)"
@@ -491,7 +491,7 @@ def grn_edges(model, threshold:float=0.5, top_k:int|None=None, g0_only:bool=Fals
         probs, weights, nodes = probs[:n, :n], weights[:n, :n], nodes[:n]
     return edge_table(probs, nodes, weights, threshold=threshold, top_k=top_k)
 
-# %% ../nbs/05_train.ipynb #6d0d5dd8
+# %% ../nbs/05_train.ipynb #ef8ccd07
 def save_model(model, path):
     "Write `model.pt` and `config.yaml` into folder `path`"
     path = Path(path)
