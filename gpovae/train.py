@@ -7,8 +7,9 @@ __all__ = ['MONITORS', 'MAX_CHECKED_PERTURBATIONS', 'PRESETS', 'resolve_config',
            'prior_adjacency', 'build_module', 'fit_model', 'dosage_of', 'predict_effects', 'GPOVAE', 'sample_cells',
            'latent_means', 'grn_edges', 'save_model', 'load_model']
 
-# %% ../nbs/05_train.ipynb #db9f4b0f
+# %% ../nbs/05_train.ipynb #18cd6924
 import math
+import shutil
 import tempfile
 import time
 import warnings
@@ -30,7 +31,7 @@ from .losses import compute_losses, iwelbo
 from .prepared import PreparedData, make_loader
 from .vae import GPOVAEModule
 
-# %% ../nbs/05_train.ipynb #cf3ce058
+# %% ../nbs/05_train.ipynb #66736a90
 _COMMON = dict(
     variant="gpo", likelihood="nb", mean_field=False, node_features="control",
     n_latent=100, n_hidden_encoder=200, n_layers_encoder=1, n_hidden_effect=400, n_layers_effect=4,
@@ -53,7 +54,7 @@ PRESETS = {
                   lambda_grn=10., n_control_cells=128),
 }
 
-# %% ../nbs/05_train.ipynb #be0adfbf
+# %% ../nbs/05_train.ipynb #957d3e28
 def resolve_config(
     preset:str="small", # one of `PRESETS`
     **overrides,        # any key of the preset, e.g. n_latent=32
@@ -73,12 +74,12 @@ def resolve_config(
         raise GPOVAEInputError(f"node_features={config['node_features']!r}; use 'control' or 'onehot'")
     return dict(config, preset=preset)
 
-# %% ../nbs/05_train.ipynb #18c21d17
+# %% ../nbs/05_train.ipynb #2c0c8fcd
 def _step_seed(seed:int, step:int)->int:
     "A 63-bit seed for (seed, step); distinct steps give unrelated streams"
     return int(np.random.SeedSequence([seed, step + 2**31]).generate_state(1, np.uint64)[0] >> 1)
 
-# %% ../nbs/05_train.ipynb #1ee74b87
+# %% ../nbs/05_train.ipynb #a2ce2a13
 class TrainingPlan(L.LightningModule):
     "Lightning wrapper: one GPO-VAE loss per step, Adam, every loss term logged"
     def __init__(self,
@@ -136,7 +137,7 @@ class TrainingPlan(L.LightningModule):
     def configure_optimizers(self):
         return torch.optim.Adam(self.module.parameters(), lr=self.config["lr"], weight_decay=self.config["weight_decay"])
 
-# %% ../nbs/05_train.ipynb #0ffe6146
+# %% ../nbs/05_train.ipynb #5031b619
 def _counts(prepared:PreparedData, rows:np.ndarray)->torch.Tensor:
     "(n, G) float32 raw counts of `rows` of `prepared`"
     counts = read_rows(prepared.adata, prepared.adata_rows[rows], prepared.config.get("layer"))
@@ -158,7 +159,7 @@ def _control_cells(prepared:PreparedData, n_cells:int, seed:int=0)->tuple:
     rows = subsample_rows(rows, n_cells, seed)
     return _counts(prepared, rows), torch.as_tensor(prepared.covariate[rows], dtype=torch.float32)
 
-# %% ../nbs/05_train.ipynb #6bff3c50
+# %% ../nbs/05_train.ipynb #c7102400
 def module_from_config(
     config:dict,                      # resolved hyperparameters
     n_genes:int, n_nodes:int, n_covariates:int,
@@ -207,7 +208,7 @@ def build_module(
         return module_from_config(config, prepared.n_genes, prepared.n_nodes, prepared.covariate.shape[1],
                                   features, x_loc, x_scale, prior)
 
-# %% ../nbs/05_train.ipynb #1f9461b5
+# %% ../nbs/05_train.ipynb #ce5c578c
 def _validation_effects(model, prepared:PreparedData)->tuple|None:
     "(dosage (T, P), observed effects (T, G)) of the validation cells for the effects monitor, or None"
     control, rows = prepared.config["control"], prepared.indices_of("val")
@@ -236,7 +237,7 @@ def _monitor(model, prepared:PreparedData)->tuple:
         return "val_elbo", None
     return "val_effects", (model.control_x, model.control_covariate, *check)
 
-# %% ../nbs/05_train.ipynb #611241b0
+# %% ../nbs/05_train.ipynb #95fcfcc8
 def _trainer(config:dict, out_dir:Path, monitor:str, max_epochs:int, progress_bar:bool, **lightning)->L.Trainer:
     "A Lightning Trainer with early stopping, best+last checkpoints and a CSV log in `out_dir`"
     callbacks = [EarlyStopping(monitor=monitor, patience=config["patience"], mode="min"),
@@ -262,7 +263,7 @@ def _resume_path(resume, out_dir:Path)->str|None:
         raise GPOVAEInputError(f"no checkpoint at {path}; train first, or pass resume=None")
     return str(path)
 
-# %% ../nbs/05_train.ipynb #0c98748e
+# %% ../nbs/05_train.ipynb #6e4f4765
 def fit_model(
     model,                        # a `GPOVAE`
     max_epochs:int|None=None,     # None: the preset's max_epochs
@@ -270,7 +271,7 @@ def fit_model(
     devices="auto",               # Lightning devices (e.g. 1, 2, [0, 1])
     strategy:str="auto",          # Lightning strategy, e.g. "ddp"
     precision="32-true",          # Lightning precision, e.g. "bf16-mixed"
-    out_dir=None,                 # checkpoints, logs/metrics.csv; None: a new temporary folder
+    out_dir=None,                 # checkpoints, logs/metrics.csv; None: a temporary folder whose checkpoints are removed
     resume=None,                  # None, "last" or a checkpoint path
     progress_bar:bool=True,
     cpu_threads:int|None=None,    # torch threads while training (None: leave torch's setting)
@@ -281,7 +282,8 @@ def fit_model(
         raise GPOVAEInputError("this model has no data (it was loaded); create GPOVAE(prepared, ...) to train")
     if len(prepared.indices_of("train")) == 0:
         raise GPOVAEInputError("the training split is empty; check `split`/`holdout` in prepare")
-    out_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="gpovae-fit-"))
+    temporary = out_dir is None
+    out_dir = Path(tempfile.mkdtemp(prefix="gpovae-fit-")) if temporary else Path(out_dir)
     ckpt = _resume_path(resume, out_dir)
     L.seed_everything(seed, workers=True, verbose=False)
     monitor, effect_check = _monitor(model, prepared)
@@ -309,6 +311,8 @@ def fit_model(
         state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
         plan.load_state_dict(state)
     model.module.cpu()
+    if temporary and trainer.is_global_zero:
+        shutil.rmtree(out_dir/"checkpoints", ignore_errors=True)    # weights are in the model; the log stays
     epochs = trainer.current_epoch
     model.history = dict(seconds=seconds, epochs=epochs, out_dir=str(out_dir), monitor=monitor,
                          cells_per_second=prepared.n_train_cells() * epochs / max(seconds, 1e-9),
@@ -317,7 +321,7 @@ def fit_model(
                          log=str(log))
     return model
 
-# %% ../nbs/05_train.ipynb #7761e95e
+# %% ../nbs/05_train.ipynb #49a948c8
 def dosage_of(
     perturbations:list,   # labels: "A", "A+B" (combination), "A+ctrl" (= "A")
     nodes:list,           # GRN node names
@@ -341,7 +345,7 @@ def dosage_of(
             dosage[row, position[gene]] = 1.
     return labels, dosage
 
-# %% ../nbs/05_train.ipynb #5c056afa
+# %% ../nbs/05_train.ipynb #70a102d2
 def _log_normalized(mu:torch.Tensor)->torch.Tensor:
     "log2(1e4 * mu / sum(mu) + 1) per cell"
     return torch.log2(1e4 * mu / mu.sum(-1, keepdim=True) + 1)
@@ -379,7 +383,7 @@ def predict_effects(
         effects.append((_log_normalized(mu) - base).mean((0, 1)))
     return torch.stack(effects).cpu().numpy()
 
-# %% ../nbs/05_train.ipynb #5a0ec530
+# %% ../nbs/05_train.ipynb #92e99adc
 class GPOVAE:
     "GPO-VAE on a prepared Perturb-seq screen: fit, predict_effects, sample, latent, grn, save, load"
     def __init__(self,
@@ -434,7 +438,7 @@ class GPOVAE:
         "A model written by `save` (weights loaded with weights_only=True)"
         return load_model(cls, path)
 
-# %% ../nbs/05_train.ipynb #dd5d975f
+# %% ../nbs/05_train.ipynb #5fd72941
 def _draw_counts(module:GPOVAEModule, mu:torch.Tensor)->torch.Tensor:
     "Counts with mean `mu` from the module's likelihood (NB as a gamma-Poisson mixture), global generator"
     if module.likelihood == "gaussian":
@@ -462,7 +466,7 @@ def sample_cells(model, perturbations:list, n_cells:int=100, seed:int=0)->ad.Ann
     obs = pd.DataFrame({"perturbation": np.repeat(labels, n_cells)}, index=[f"sim{i}" for i in range(len(labels) * n_cells)])
     return ad.AnnData(X=torch.cat(blocks).numpy(), obs=obs, var=pd.DataFrame(index=model.genes))
 
-# %% ../nbs/05_train.ipynb #0b527d21
+# %% ../nbs/05_train.ipynb #07a42039
 @torch.no_grad()
 def latent_means(model, prepared:PreparedData, split:str|None=None, batch_size:int=1024, seed:int=0)->np.ndarray:
     "(N, L) basal posterior means of the cells of `prepared` (all cells, or one split)"
@@ -491,7 +495,7 @@ def grn_edges(model, threshold:float=0.5, top_k:int|None=None, g0_only:bool=Fals
         probs, weights, nodes = probs[:n, :n], weights[:n, :n], nodes[:n]
     return edge_table(probs, nodes, weights, threshold=threshold, top_k=top_k)
 
-# %% ../nbs/05_train.ipynb #ef8ccd07
+# %% ../nbs/05_train.ipynb #64c76647
 def save_model(model, path):
     "Write `model.pt` and `config.yaml` into folder `path`"
     path = Path(path)
