@@ -6,7 +6,7 @@
 __all__ = ['to_networkx', 'write_graphml', 'plot_grn', 'plot_grn_heatmap', 'plot_effects_scatter', 'plot_training_curves',
            'plot_metric_bars']
 
-# %% ../nbs/07_plot.ipynb #6c0b7ea9
+# %% ../nbs/07_plot.ipynb #da833289
 import json
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from pandas import DataFrame
 
 from .core import GPOVAEInputError, as_rng, logger
 
-# %% ../nbs/07_plot.ipynb #3c2a1126
+# %% ../nbs/07_plot.ipynb #87ae4095
 def _new_figure(width:float, height:float)->Figure:
     "A Figure with an Agg canvas and constrained layout, never registered with pyplot"
     fig = Figure(figsize=(width, height), layout="constrained")
@@ -46,7 +46,7 @@ def _check_columns(table, columns:list, name:str, fix:str)->None:
     if missing:
         raise GPOVAEInputError(f"`{name}` lacks column(s) {missing} (it has {list(table.columns)}); {fix}")
 
-# %% ../nbs/07_plot.ipynb #ac526294
+# %% ../nbs/07_plot.ipynb #55f16ee5
 def _drop_self_loops(
     edges:DataFrame, # columns source, target, ...
 )->DataFrame:        # a copy with str node names and without rows source == target
@@ -74,7 +74,7 @@ def to_networkx(
         graph.add_edge(source, target, **values)
     return graph
 
-# %% ../nbs/07_plot.ipynb #cd8f9d5b
+# %% ../nbs/07_plot.ipynb #ad022bcb
 def write_graphml(
     edges:DataFrame, # columns source, target, plus edge attributes (e.g. probability, weight)
     path,            # output .graphml file; parent folders are created
@@ -86,7 +86,7 @@ def write_graphml(
     nx.write_graphml(graph, path)
     return path
 
-# %% ../nbs/07_plot.ipynb #9c7becb0
+# %% ../nbs/07_plot.ipynb #7ab8d356
 _LAYOUTS = ("spring", "circular", "kamada_kawai")
 _SIGN_STYLE = {1: ("#d62728", "-|>", "activation"), -1: ("#1f77b4", "-[", "repression"), 0: ("#7f7f7f", "-", "zero weight")}
 _TRUE_EDGE, _OTHER_EDGE, _HIGHLIGHT, _NODE = "#2ca02c", "#9e9e9e", "#ff7f0e", "#c6dbef"
@@ -112,7 +112,7 @@ def _highlighted(highlight, nodes:set)->list:
         raise GPOVAEInputError(f"highlight {unknown} is not a node of `edges`; pick names from the source/target columns")
     return names
 
-# %% ../nbs/07_plot.ipynb #65c18205
+# %% ../nbs/07_plot.ipynb #afed5be3
 def _edge_styles(
     top:DataFrame,    # the drawn edges (str names, no self-loops)
     truth,            # None or a DataFrame with source, target
@@ -156,7 +156,7 @@ def _draw_graph(ax:Axes, graph:nx.DiGraph, pos:dict, highlight:list, edgelist:li
                            arrows=True, arrowsize=14, node_size=node_size, connectionstyle="arc3,rad=0.12")
     ax.margins(0.08)
 
-# %% ../nbs/07_plot.ipynb #0b2b05ff
+# %% ../nbs/07_plot.ipynb #aabc1dac
 def plot_grn(
     edges:DataFrame,           # columns source, target, probability, weight (e.g. `model.grn()`)
     highlight=None,            # a node name or a list of names to emphasise (must occur in `edges`)
@@ -193,7 +193,7 @@ def plot_grn(
     _save(fig, path)
     return fig
 
-# %% ../nbs/07_plot.ipynb #5c68369a
+# %% ../nbs/07_plot.ipynb #f7f60972
 def plot_grn_heatmap(
     probabilities:DataFrame, # (P, P) edge probabilities in [0, 1]; index = sources, columns = targets
     path=None,               # also save the figure here (PNG, 120 dpi)
@@ -228,7 +228,7 @@ def plot_grn_heatmap(
     _save(fig, path)
     return fig
 
-# %% ../nbs/07_plot.ipynb #f90baefc
+# %% ../nbs/07_plot.ipynb #fa2ec32a
 def _pearson(a:np.ndarray, b:np.ndarray)->float|None:
     "Pearson correlation, or None when it is undefined (fewer than 2 points, a constant vector)"
     if len(a) < 2 or np.std(a) == 0 or np.std(b) == 0:
@@ -263,7 +263,7 @@ def _top_points(predicted:DataFrame, observed:DataFrame, labels:list, top_k:int|
         ys.append(pred[order])
     return np.concatenate(xs), np.concatenate(ys)
 
-# %% ../nbs/07_plot.ipynb #f55a0249
+# %% ../nbs/07_plot.ipynb #7767a229
 def _scatter_panel(ax:Axes, x:np.ndarray, y:np.ndarray, title:str)->None:
     "One observed-vs-predicted panel with the diagonal and the Pearson r in the title"
     r = _pearson(x, y)
@@ -305,13 +305,17 @@ def plot_effects_scatter(
     _save(fig, path)
     return fig
 
-# %% ../nbs/07_plot.ipynb #fe3a8ce5
+# %% ../nbs/07_plot.ipynb #5638ad3c
+def _read_if_path(value, what:str, reader, hint:str):
+    "`value` as is, or the file at `value` read with `reader`; a missing file fails naming `what` and `hint`"
+    if not isinstance(value, (str, Path)): return value
+    if not Path(value).is_file():
+        raise GPOVAEInputError(f"no {what} at {value}; {hint}")
+    return reader(Path(value))
+
 def _read_log(log)->DataFrame:
     "The log as a DataFrame: a DataFrame as is, or a CSV file read from a path"
-    if isinstance(log, (str, Path)):
-        if not Path(log).is_file():
-            raise GPOVAEInputError(f"no training log at {log}; pass the run's train_log.csv or logs/metrics.csv")
-        log = pd.read_csv(log)
+    log = _read_if_path(log, "training log", pd.read_csv, "pass the run's train_log.csv or logs/metrics.csv")
     _check_columns(log, ["epoch"], "log", "pass Lightning's CSV metrics (columns epoch, train_loss, val_loss, ...)")
     return log
 
@@ -326,7 +330,7 @@ def _loss_terms(log:DataFrame)->list:
                     terms.append(term)
     return sorted(terms, key=lambda term: term != "loss")
 
-# %% ../nbs/07_plot.ipynb #87571705
+# %% ../nbs/07_plot.ipynb #9f21a675
 def plot_training_curves(
     log,        # Lightning CSV metrics: a DataFrame or the path of metrics.csv / train_log.csv
     path=None,  # also save the figure here (PNG, 120 dpi)
@@ -355,7 +359,7 @@ def plot_training_curves(
     _save(fig, path)
     return fig
 
-# %% ../nbs/07_plot.ipynb #dd945823
+# %% ../nbs/07_plot.ipynb #b26a7a74
 def _metric_values(
     metrics:dict,  # flat dotted keys, e.g. "effects.seen.pearson_top20"
     metric:str,    # e.g. "pearson_top20"
@@ -373,15 +377,13 @@ def _metric_values(
 
 def _read_metrics(metrics)->dict:
     "The metrics dict: a dict as is, or metrics.json read from a path"
-    if isinstance(metrics, (str, Path)):
-        if not Path(metrics).is_file():
-            raise GPOVAEInputError(f"no metrics file at {metrics}; pass the run's metrics.json or the dict of `evaluate`")
-        metrics = json.loads(Path(metrics).read_text())
+    metrics = _read_if_path(metrics, "metrics file", lambda path: json.loads(path.read_text()),
+                            "pass the run's metrics.json or the dict of `evaluate`")
     if not isinstance(metrics, dict):
         raise GPOVAEInputError(f"`metrics` must be a dict of dotted keys or a metrics.json path, got {type(metrics).__name__}")
     return metrics
 
-# %% ../nbs/07_plot.ipynb #57baffac
+# %% ../nbs/07_plot.ipynb #c4ee3b33
 def plot_metric_bars(
     metrics,                      # flat dict of dotted keys (`evaluate`), or the path of metrics.json
     metric:str="pearson_top20",   # the metric to compare, e.g. "pearson", "r2_top20", "jaccard_top20"
