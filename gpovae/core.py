@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['KEYS', 'logger', 'GPOVAEInputError', 'BatchKeys', 'as_rng', 'subsample_rows', 'shared_data_path']
 
-# %% ../nbs/00_core.ipynb #1d55ced3
+# %% ../nbs/00_core.ipynb #73bf60dc
 import logging
 import os
 from pathlib import Path
@@ -13,11 +13,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-# %% ../nbs/00_core.ipynb #009bfab6
+# %% ../nbs/00_core.ipynb #4c7eb579
 class GPOVAEInputError(ValueError):
     "Bad user input: the message names the problem and how to fix it"
 
-# %% ../nbs/00_core.ipynb #88160c9b
+# %% ../nbs/00_core.ipynb #0db82733
 class BatchKeys(NamedTuple):
     "Names of the tensors in a minibatch dict (see the table above)"
     x: str = "x"
@@ -32,7 +32,7 @@ class BatchKeys(NamedTuple):
 
 KEYS = BatchKeys()
 
-# %% ../nbs/00_core.ipynb #a2ee871c
+# %% ../nbs/00_core.ipynb #ccb4d3d2
 def as_rng(
     seed:int|np.random.Generator|None, # an int seed, or a generator to use as is
 )->np.random.Generator:
@@ -42,7 +42,7 @@ def as_rng(
         raise GPOVAEInputError(f"`seed` must be an int or a numpy Generator, got {type(seed).__name__}")
     return np.random.default_rng(seed)
 
-# %% ../nbs/00_core.ipynb #17c77b75
+# %% ../nbs/00_core.ipynb #070910d7
 def subsample_rows(
     rows:np.ndarray,                   # candidate row indices
     n:int,                             # at most this many
@@ -53,10 +53,10 @@ def subsample_rows(
     if len(rows) <= n: return np.sort(rows)
     return np.sort(as_rng(seed).choice(rows, size=n, replace=False))
 
-# %% ../nbs/00_core.ipynb #54767cea
+# %% ../nbs/00_core.ipynb #e419328f
 logger = logging.getLogger("gpovae")
 
-# %% ../nbs/00_core.ipynb #2cc1936f
+# %% ../nbs/00_core.ipynb #d5318ed5
 def shared_data_path(
     *parts:str, # path inside the data folder, e.g. "perturbseq", "papalexi2021_thp1_299genes.h5ad"
 )->Path|None: # the existing file or folder, or None when it is absent

@@ -6,7 +6,7 @@
 __all__ = ['normalize_labels', 'detect_control', 'count_matrix', 'read_rows', 'validate_adata', 'log_normalize', 'annotate_qc',
            'filter_perturbations', 'select_nodes', 'split_cells', 'pseudobulk_effects']
 
-# %% ../nbs/01_data.ipynb #bc5e1605
+# %% ../nbs/01_data.ipynb #267e0bcc
 import warnings
 
 import anndata as ad
@@ -19,7 +19,7 @@ from scipy.stats import median_abs_deviation
 
 from .core import GPOVAEInputError, as_rng, logger
 
-# %% ../nbs/01_data.ipynb #c617c5c3
+# %% ../nbs/01_data.ipynb #453cd9b2
 _CONTROL_ALIASES = {"non-targeting", "nontargeting", "non_targeting", "non-target", "nt", "ctrl", "control",
                     "controls", "negative_control", "negative-control", "neg_ctrl", "neg-ctrl"}
 
@@ -47,7 +47,7 @@ def normalize_labels(
         mapping[label] = sep.join(targets) if targets else control
     return values.map(mapping).to_numpy(dtype=str)
 
-# %% ../nbs/01_data.ipynb #f4dbaa9e
+# %% ../nbs/01_data.ipynb #22920a6b
 def detect_control(
     labels, # (N,) perturbation label per cell
 )->str: # the one label that names control cells
@@ -63,7 +63,7 @@ def detect_control(
                                "pass control=... explicitly or relabel them to one name")
     return found[0]
 
-# %% ../nbs/01_data.ipynb #c06a8bc4
+# %% ../nbs/01_data.ipynb #1b7510a3
 _COUNT_LIKELIHOODS = ("nb", "zinb", "poisson")
 
 def count_matrix(adata:AnnData, layer:str|None=None):
@@ -102,7 +102,7 @@ def _value_problems(adata:AnnData, layer:str|None, chunk_size:int)->tuple[int, i
         n_fraction += int((values != np.round(values)).sum())
     return n_bad, n_negative, n_fraction
 
-# %% ../nbs/01_data.ipynb #ae809878
+# %% ../nbs/01_data.ipynb #7fc8326c
 def _check_names(adata:AnnData, gene_key:str|None):
     "Duplicated gene or cell names"
     genes = pd.Index(adata.var_names if gene_key is None else adata.var[gene_key].astype(str))
@@ -133,7 +133,7 @@ def _check_labels(adata:AnnData, perturbation_key:str, control:str, min_cells:in
         raise GPOVAEInputError(f"{len(small)} perturbations have fewer than min_cells={min_cells} cells: {named}; "
                                "lower min_cells or drop them (filter_perturbations)")
 
-# %% ../nbs/01_data.ipynb #8cf37c68
+# %% ../nbs/01_data.ipynb #f9891932
 def validate_adata(
     adata:AnnData, # cells x genes, raw counts in X or `layer`
     perturbation_key:str="gene", # obs column with the perturbation label
@@ -173,7 +173,7 @@ def validate_adata(
         raise GPOVAEInputError(f"{where} has {n_fraction} non-integer values but likelihood={likelihood!r} needs raw counts; "
                                "pass the raw-count layer (layer='counts') or use likelihood='gaussian'")
 
-# %% ../nbs/01_data.ipynb #ae13b117
+# %% ../nbs/01_data.ipynb #396e1fb9
 def log_normalize(
     X, # (N, G) counts, scipy sparse or dense
     target_sum:float=1e4, # s: counts per cell after scaling
@@ -191,7 +191,7 @@ def log_normalize(
     scale = np.divide(target_sum, totals, out=np.zeros_like(totals, dtype=np.float64), where=totals > 0)
     return np.log1p(X * scale).astype(X.dtype)
 
-# %% ../nbs/01_data.ipynb #07b45363
+# %% ../nbs/01_data.ipynb #fe36b9d1
 def _gene_groups(symbols:pd.Index)->pd.DataFrame:
     "Boolean var columns mt / ribo / hb from gene symbols"
     upper = pd.Series(symbols.astype(str).str.upper(), index=symbols)
@@ -213,7 +213,7 @@ def _qc_metrics(adata:AnnData, layer:str|None, symbols:pd.Index, chunk_size:int=
     metrics[percent] = metrics[percent].fillna(0.0)
     return metrics
 
-# %% ../nbs/01_data.ipynb #0091dfe2
+# %% ../nbs/01_data.ipynb #51633687
 def _n_scrublet_genes(piece:AnnData)->int:
     "Number of highly variable genes scrublet will keep (its own preprocessing), to bound its PCA"
     probe = piece.copy()
@@ -256,7 +256,7 @@ def _scrublet(adata:AnnData, layer:str|None, batches:np.ndarray, chunk:int, seed
             thresholds.append(cut)
     return score, called, thresholds
 
-# %% ../nbs/01_data.ipynb #cad01087
+# %% ../nbs/01_data.ipynb #f0bc8af2
 _QC_RULES = {"low_counts": ("log1p_total_counts", "low"), "low_genes": ("log1p_n_genes_by_counts", "low"),
              "high_mt": ("pct_counts_mt", "high"), "high_ribo": ("pct_counts_ribo", "high"),
              "high_hb": ("pct_counts_hb", "high")}
@@ -298,7 +298,7 @@ def annotate_qc(
     qc["artifact"] = qc[[*_QC_RULES, "doublet"]].any(axis=1)
     return qc, thresholds
 
-# %% ../nbs/01_data.ipynb #45629b9c
+# %% ../nbs/01_data.ipynb #00a3e2fb
 def _de_table(adata:AnnData, labels:np.ndarray, control:str, layer:str|None=None,
               max_cells_per_group:int=500, seed:int=0)->pd.DataFrame:
     "Wilcoxon DE of every perturbation vs control on <= max_cells_per_group seeded cells per label (long table)"
@@ -325,7 +325,7 @@ def _de_table(adata:AnnData, labels:np.ndarray, control:str, layer:str|None=None
 def _is_de(table:pd.DataFrame, lfc_threshold:float, alpha:float)->pd.Series:
     return (table["logfoldchanges"].abs() > lfc_threshold) & (table["pvals_adj"] < alpha)
 
-# %% ../nbs/01_data.ipynb #fa7a8084
+# %% ../nbs/01_data.ipynb #5e903224
 def _drop_small(labels:np.ndarray, keep:np.ndarray, control:str, min_cells:int, why:str)->np.ndarray:
     "Unset `keep` for perturbations with fewer than min_cells kept cells"
     counts = pd.Series(labels[keep]).value_counts()
@@ -346,7 +346,7 @@ def _target_expression(adata:AnnData, labels:np.ndarray, control:str, layer:str|
         expression[start:start + block.shape[0]] = normalized[:, columns].toarray() if sp.issparse(normalized) else normalized[:, columns]
     return expression, targets
 
-# %% ../nbs/01_data.ipynb #cd563c4d
+# %% ../nbs/01_data.ipynb #2a347fbd
 def _checked_labels(adata:AnnData, labels, control:str)->np.ndarray:
     "Labels as str, one per cell, with control cells among them (else a clear error)"
     labels = np.asarray(labels).astype(str)
@@ -356,7 +356,7 @@ def _checked_labels(adata:AnnData, labels, control:str)->np.ndarray:
         raise GPOVAEInputError(f"no control cells labelled {control!r}; pass control=... (see detect_control)")
     return labels
 
-# %% ../nbs/01_data.ipynb #f7a10bc1
+# %% ../nbs/01_data.ipynb #d10f0eea
 def filter_perturbations(
     adata:AnnData, # cells x genes, raw counts in X or `layer`
     labels:np.ndarray, # (N,) normalised labels (normalize_labels)
@@ -398,7 +398,7 @@ def filter_perturbations(
         keep = _drop_small(labels, keep, control, min_cells, "min_cells after knockdown")
     return keep
 
-# %% ../nbs/01_data.ipynb #a965ac5b
+# %% ../nbs/01_data.ipynb #b872c8be
 def select_nodes(
     adata:AnnData, # cells x genes, raw counts in X or `layer`
     labels:np.ndarray, # (N,) normalised labels
@@ -425,7 +425,7 @@ def select_nodes(
     logger.info(f"select_nodes: |G0| = {len(g0)}, |G+| = {len(extended)} (top {n_top} DE genes per perturbation)")
     return g0 + sorted(extended), len(g0)
 
-# %% ../nbs/01_data.ipynb #abbbe42f
+# %% ../nbs/01_data.ipynb #c81d76d6
 _SPLIT_MODES = ("random", "unseen", "unseen-combos")
 
 def _stratified(labels:np.ndarray, cells:np.ndarray, fractions:tuple, rng:np.random.Generator, split:np.ndarray):
@@ -453,7 +453,7 @@ def _choose_holdout(candidates:list, holdout, n_unseen:int|None, rng:np.random.G
         raise GPOVAEInputError(f"n_unseen={n_unseen} must be between 1 and the {len(candidates)} {what} present")
     return sorted(rng.choice(candidates, n, replace=False).tolist())
 
-# %% ../nbs/01_data.ipynb #5101b310
+# %% ../nbs/01_data.ipynb #68484f68
 def split_cells(
     labels:np.ndarray, # (N,) normalised labels
     control:str, # control label
@@ -488,7 +488,7 @@ def split_cells(
     _stratified(labels, np.flatnonzero(~to_test), fractions, rng, split)
     return split
 
-# %% ../nbs/01_data.ipynb #038ec891
+# %% ../nbs/01_data.ipynb #48e7c2f0
 def pseudobulk_effects(
     X, # (N, G) raw counts, scipy sparse or dense
     labels:np.ndarray, # (N,) normalised labels

@@ -6,7 +6,7 @@
 __all__ = ['artifact_weights', 'reconstruction', 'local_kl', 'row_kl', 'plated_global', 'counterfactual_kl', 'grn_alignment',
            'sparsity', 'LossTerms', 'compute_losses', 'iwelbo']
 
-# %% ../nbs/04_losses.ipynb #e0c38f7c
+# %% ../nbs/04_losses.ipynb #946a138d
 import math
 from dataclasses import dataclass, fields
 
@@ -18,7 +18,7 @@ from .core import KEYS, GPOVAEInputError
 from .grn import khop_accumulate
 from .vae import GPOVAEModule
 
-# %% ../nbs/04_losses.ipynb #16b270ab
+# %% ../nbs/04_losses.ipynb #ea13853a
 def artifact_weights(
     artifact:Tensor,          # (B,) 0/1 artifact flags
     alpha:float|None=None,    # weight of good cells; None = fraction of artifact cells in the batch
@@ -42,14 +42,14 @@ def reconstruction(
         return -loglik.mean()
     return -(artifact_weights(batch[KEYS.artifact], alpha).to(loglik.dtype) * loglik).mean()
 
-# %% ../nbs/04_losses.ipynb #6b08bcef
+# %% ../nbs/04_losses.ipynb #06aa00cc
 def local_kl(
     q_dists:dict, p_dists:dict, # outputs of `guide` and `model`
 )->Tensor:                      # scalar
     "Analytic KL of the basal latent, mean over particles and cells"
     return kl_divergence(q_dists["q_z_basal"], p_dists["p_z_basal"]).sum(-1).mean()
 
-# %% ../nbs/04_losses.ipynb #fafb2f0c
+# %% ../nbs/04_losses.ipynb #5ed8d6fc
 def row_kl(
     module:GPOVAEModule,  # the model (priors)
     q_dists:dict,         # with q_mask (u, n) and q_effects (S, u, n)
@@ -97,7 +97,7 @@ def plated_global(
         total = total + share * kl_a
     return total
 
-# %% ../nbs/04_losses.ipynb #19ac84ec
+# %% ../nbs/04_losses.ipynb #f3bb2dbc
 def counterfactual_kl(
     module:GPOVAEModule, batch:dict, q_samples:dict, # batch and guide samples (z_pert, artifact_emb)
 )->Tensor:                                          # scalar, mean over particles and cells
@@ -116,7 +116,7 @@ def counterfactual_kl(
     q_cell = module.encode_basal(x[idx], z_pert, flipped, e_a, cov)
     return kl_divergence(q_ref, q_cell).sum(-1).mean(0).sum() / x.shape[0]
 
-# %% ../nbs/04_losses.ipynb #7068bed2
+# %% ../nbs/04_losses.ipynb #c7f414a2
 def grn_alignment(
     module:GPOVAEModule, batch:dict, rows:Tensor, # batch and its distinct node rows
     fc_threshold:float=0.4,          # c
@@ -141,7 +141,7 @@ def sparsity(module:GPOVAEModule)->Tensor:
     W = module.grn.mask_logits
     return torch.sigmoid(W).mean() if module.variant == "gpo" else W.new_zeros(())
 
-# %% ../nbs/04_losses.ipynb #a819d4f7
+# %% ../nbs/04_losses.ipynb #cf191610
 @dataclass
 class LossTerms:
     "Named loss terms (scalars; all to be minimised) and their weighted `total`"
@@ -157,7 +157,7 @@ class LossTerms:
         "Detached floats by term name (for logging)"
         return {f.name: float(getattr(self, f.name).detach()) for f in fields(self)}
 
-# %% ../nbs/04_losses.ipynb #2bd861cb
+# %% ../nbs/04_losses.ipynb #2103ae07
 def compute_losses(
     module:GPOVAEModule, batch:dict,  # model and KEYS minibatch
     n_cells_per_node:Tensor,          # (P,) training cells per node, N_t
@@ -191,7 +191,7 @@ def compute_losses(
     total = recon + kl + plated + beta_cf * cf + lambda_grn * grn + lambda_sparsity * sparse
     return LossTerms(recon, kl, plated, cf, grn, sparse, total)
 
-# %% ../nbs/04_losses.ipynb #8da5351d
+# %% ../nbs/04_losses.ipynb #a41491a8
 @torch.no_grad()
 def iwelbo(
     module:GPOVAEModule, batch:dict,  # model and KEYS minibatch

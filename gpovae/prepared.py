@@ -6,7 +6,7 @@
 __all__ = ['PreparedData', 'make_batch', 'EpochShuffle', 'make_loader', 'summarize', 'control_correlation_features',
            'dosage_matrix', 'one_hot', 'prepare']
 
-# %% ../nbs/01b_prepared.ipynb #7139e156
+# %% ../nbs/01b_prepared.ipynb #a040efab
 import time
 from dataclasses import dataclass
 
@@ -22,7 +22,7 @@ from .data import (annotate_qc, count_matrix, read_rows, filter_perturbations, l
                          split_cells, validate_adata)
 from .pairing import compute_delta, counterfactual_references, pair_controls, pairs_to_names
 
-# %% ../nbs/01b_prepared.ipynb #0d450be1
+# %% ../nbs/01b_prepared.ipynb #54063cfe
 class _RowReader:
     "Row access to the counts of the cells `rows` of a backed AnnData: `reader[idx]` -> CSR"
     def __init__(self, adata:ad.AnnData, rows:np.ndarray, layer:str|None):
@@ -35,7 +35,7 @@ def _iter_row_chunks(adata:ad.AnnData, rows:np.ndarray, layer:str|None=None, chu
     for start in range(0, len(rows), chunk_size):
         yield start, read_rows(adata, rows[start:start + chunk_size], layer)
 
-# %% ../nbs/01b_prepared.ipynb #102c1d3d
+# %% ../nbs/01b_prepared.ipynb #6367d2e1
 @dataclass(eq=False, repr=False)
 class PreparedData:
     "A prepared screen: typed per-cell and per-node arrays plus the counts they index (see the table above)"
@@ -96,7 +96,7 @@ class PreparedData:
         "(P, G) correlation of each node's gene with every measured gene in TRAIN control cells"
         return control_correlation_features(self, max_cells, seed)
 
-# %% ../nbs/01b_prepared.ipynb #9f3ed25d
+# %% ../nbs/01b_prepared.ipynb #1f6db1f6
 def make_batch(
     prepared:PreparedData,
     indices,               # (B,) int rows of `prepared` (array, list or tensor)
@@ -123,7 +123,7 @@ def make_batch(
     batch[KEYS.index] = torch.as_tensor(idx)
     return batch
 
-# %% ../nbs/01b_prepared.ipynb #a416ba61
+# %% ../nbs/01b_prepared.ipynb #3f6c4bfa
 class _Rows(Dataset):
     "The rows of one split; items are row indices"
     def __init__(self, rows:np.ndarray): self.rows = rows
@@ -169,7 +169,7 @@ def make_loader(
     return DataLoader(_Rows(rows), batch_size=batch_size, sampler=EpochShuffle(len(rows), seed, shuffle),
                       drop_last=drop_last, collate_fn=_Collate(prepared), num_workers=num_workers)
 
-# %% ../nbs/01b_prepared.ipynb #188bec67
+# %% ../nbs/01b_prepared.ipynb #e73de392
 def summarize(prepared:PreparedData)->str:
     "A few lines describing `prepared`: cells per split, |G0|, |G+|, QC-fail fraction, pairing"
     control = prepared.config.get("control")
@@ -184,7 +184,7 @@ def summarize(prepared:PreparedData)->str:
                  f"covariates: {len(prepared.covariate_names)}")
     return "\n".join(lines)
 
-# %% ../nbs/01b_prepared.ipynb #c86b4559
+# %% ../nbs/01b_prepared.ipynb #ab5c7171
 def _dense(X)->np.ndarray:
     "A dense float32 array from a sparse or dense matrix"
     return (X.toarray() if sp.issparse(X) else np.asarray(X)).astype(np.float32)
@@ -208,7 +208,7 @@ def control_correlation_features(
     features[measured] = z[:, prepared.node_gene_index[measured]].T @ z / len(rows)
     return features
 
-# %% ../nbs/01b_prepared.ipynb #dadc1aa7
+# %% ../nbs/01b_prepared.ipynb #de38eb8f
 def dosage_matrix(
     labels:np.ndarray,     # (N,) normalised labels
     nodes:list,            # P node names
@@ -228,7 +228,7 @@ def dosage_matrix(
         table[k, [position[t] for t in name.split(sep)]] = 1.
     return sp.csr_matrix(table)[codes]
 
-# %% ../nbs/01b_prepared.ipynb #87deb5cc
+# %% ../nbs/01b_prepared.ipynb #b1d9344b
 def one_hot(
     values:np.ndarray,     # (N,) categories
 )->tuple:                  # ((N, C) float32, C sorted level names)
@@ -236,7 +236,7 @@ def one_hot(
     levels, codes = np.unique(np.asarray(values, dtype=str), return_inverse=True)
     return np.eye(len(levels), dtype=np.float32)[codes], [str(v) for v in levels]
 
-# %% ../nbs/01b_prepared.ipynb #7e9a16f4
+# %% ../nbs/01b_prepared.ipynb #3e40a850
 def _node_expression(adata:ad.AnnData, rows:np.ndarray, layer:str|None, columns:np.ndarray,
                      chunk_size:int)->np.ndarray:
     "(N, len(columns)) float32 log-normalised expression of `columns`, read in row chunks"
@@ -254,7 +254,7 @@ class _StepTimer:
     def __enter__(self): self.start = time.perf_counter()
     def __exit__(self, *exc): self.seconds[self.step] = round(time.perf_counter() - self.start, 3)
 
-# %% ../nbs/01b_prepared.ipynb #8cb41a74
+# %% ../nbs/01b_prepared.ipynb #548be295
 _SPLITS = ("random", "unseen", "unseen-combos")
 _PAIRINGS = ("ot", "exact", "random")
 _FILTERS = {"min_de_genes": 1, "require_knockdown": True}
@@ -287,14 +287,14 @@ def _filter_cells(adata, labels, control, min_cells, filters, layer, sep, seed)-
                 int((~keep).sum()), len(keep), len(dropped), dropped[:20])
     return keep
 
-# %% ../nbs/01b_prepared.ipynb #695622b1
+# %% ../nbs/01b_prepared.ipynb #6a74b2d2
 def _keep_targeted_g0(nodes:list, n_g0:int, labels:np.ndarray, control:str, sep:str)->tuple:
     "Drop from G0 the genes that no kept perturbation targets"
     targets = {t for label in set(labels) - {control} for t in str(label).split(sep)}
     g0 = [node for node in nodes[:n_g0] if node in targets]
     return g0 + list(nodes[n_g0:]), len(g0)
 
-# %% ../nbs/01b_prepared.ipynb #f03b2a0b
+# %% ../nbs/01b_prepared.ipynb #5a98d4a9
 def prepare(
     adata:ad.AnnData,             # raw counts in X (or `layer`), cells in rows; in memory or backed
     perturbation_key:str="gene",  # obs column with each cell's perturbation label

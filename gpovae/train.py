@@ -7,7 +7,7 @@ __all__ = ['MONITORS', 'MAX_CHECKED_PERTURBATIONS', 'PRESETS', 'resolve_config',
            'prior_adjacency', 'build_module', 'fit_model', 'dosage_of', 'predict_effects', 'GPOVAE', 'sample_cells',
            'latent_means', 'grn_edges', 'save_model', 'load_model']
 
-# %% ../nbs/05_train.ipynb #18cd6924
+# %% ../nbs/05_train.ipynb #2f6f5f9b
 import math
 import shutil
 import tempfile
@@ -31,7 +31,7 @@ from .losses import compute_losses, iwelbo
 from .prepared import PreparedData, make_loader
 from .vae import GPOVAEModule
 
-# %% ../nbs/05_train.ipynb #66736a90
+# %% ../nbs/05_train.ipynb #872254a1
 _COMMON = dict(
     variant="gpo", likelihood="nb", mean_field=False, node_features="control",
     n_latent=100, n_hidden_encoder=200, n_layers_encoder=1, n_hidden_effect=400, n_layers_effect=4,
@@ -54,7 +54,7 @@ PRESETS = {
                   lambda_grn=10., n_control_cells=128),
 }
 
-# %% ../nbs/05_train.ipynb #957d3e28
+# %% ../nbs/05_train.ipynb #c8647a79
 def resolve_config(
     preset:str="small", # one of `PRESETS`
     **overrides,        # any key of the preset, e.g. n_latent=32
@@ -74,12 +74,12 @@ def resolve_config(
         raise GPOVAEInputError(f"node_features={config['node_features']!r}; use 'control' or 'onehot'")
     return dict(config, preset=preset)
 
-# %% ../nbs/05_train.ipynb #2c0c8fcd
+# %% ../nbs/05_train.ipynb #f2ba0e75
 def _step_seed(seed:int, step:int)->int:
     "A 63-bit seed for (seed, step); distinct steps give unrelated streams"
     return int(np.random.SeedSequence([seed, step + 2**31]).generate_state(1, np.uint64)[0] >> 1)
 
-# %% ../nbs/05_train.ipynb #a2ce2a13
+# %% ../nbs/05_train.ipynb #ff3eeda3
 class TrainingPlan(L.LightningModule):
     "Lightning wrapper: one GPO-VAE loss per step, Adam, every loss term logged"
     def __init__(self,
@@ -137,7 +137,7 @@ class TrainingPlan(L.LightningModule):
     def configure_optimizers(self):
         return torch.optim.Adam(self.module.parameters(), lr=self.config["lr"], weight_decay=self.config["weight_decay"])
 
-# %% ../nbs/05_train.ipynb #5031b619
+# %% ../nbs/05_train.ipynb #d05405a9
 def _counts(prepared:PreparedData, rows:np.ndarray)->torch.Tensor:
     "(n, G) float32 raw counts of `rows` of `prepared`"
     counts = read_rows(prepared.adata, prepared.adata_rows[rows], prepared.config.get("layer"))
@@ -159,7 +159,7 @@ def _control_cells(prepared:PreparedData, n_cells:int, seed:int=0)->tuple:
     rows = subsample_rows(rows, n_cells, seed)
     return _counts(prepared, rows), torch.as_tensor(prepared.covariate[rows], dtype=torch.float32)
 
-# %% ../nbs/05_train.ipynb #c7102400
+# %% ../nbs/05_train.ipynb #072c3852
 def module_from_config(
     config:dict,                      # resolved hyperparameters
     n_genes:int, n_nodes:int, n_covariates:int,
@@ -208,7 +208,7 @@ def build_module(
         return module_from_config(config, prepared.n_genes, prepared.n_nodes, prepared.covariate.shape[1],
                                   features, x_loc, x_scale, prior)
 
-# %% ../nbs/05_train.ipynb #ce5c578c
+# %% ../nbs/05_train.ipynb #c0cde642
 def _validation_effects(model, prepared:PreparedData)->tuple|None:
     "(dosage (T, P), observed effects (T, G)) of the validation cells for the effects monitor, or None"
     control, rows = prepared.config["control"], prepared.indices_of("val")
@@ -237,7 +237,7 @@ def _monitor(model, prepared:PreparedData)->tuple:
         return "val_elbo", None
     return "val_effects", (model.control_x, model.control_covariate, *check)
 
-# %% ../nbs/05_train.ipynb #95fcfcc8
+# %% ../nbs/05_train.ipynb #77bebcfb
 def _trainer(config:dict, out_dir:Path, monitor:str, max_epochs:int, progress_bar:bool, **lightning)->L.Trainer:
     "A Lightning Trainer with early stopping, best+last checkpoints and a CSV log in `out_dir`"
     callbacks = [EarlyStopping(monitor=monitor, patience=config["patience"], mode="min"),
@@ -263,7 +263,7 @@ def _resume_path(resume, out_dir:Path)->str|None:
         raise GPOVAEInputError(f"no checkpoint at {path}; train first, or pass resume=None")
     return str(path)
 
-# %% ../nbs/05_train.ipynb #6e4f4765
+# %% ../nbs/05_train.ipynb #32e1b56e
 def fit_model(
     model,                        # a `GPOVAE`
     max_epochs:int|None=None,     # None: the preset's max_epochs
@@ -321,7 +321,7 @@ def fit_model(
                          log=str(log))
     return model
 
-# %% ../nbs/05_train.ipynb #49a948c8
+# %% ../nbs/05_train.ipynb #79d4cd7f
 def dosage_of(
     perturbations:list,   # labels: "A", "A+B" (combination), "A+ctrl" (= "A")
     nodes:list,           # GRN node names
@@ -345,7 +345,7 @@ def dosage_of(
             dosage[row, position[gene]] = 1.
     return labels, dosage
 
-# %% ../nbs/05_train.ipynb #70a102d2
+# %% ../nbs/05_train.ipynb #16042d45
 def _log_normalized(mu:torch.Tensor)->torch.Tensor:
     "log2(1e4 * mu / sum(mu) + 1) per cell"
     return torch.log2(1e4 * mu / mu.sum(-1, keepdim=True) + 1)
@@ -383,7 +383,7 @@ def predict_effects(
         effects.append((_log_normalized(mu) - base).mean((0, 1)))
     return torch.stack(effects).cpu().numpy()
 
-# %% ../nbs/05_train.ipynb #92e99adc
+# %% ../nbs/05_train.ipynb #d961041e
 class GPOVAE:
     "GPO-VAE on a prepared Perturb-seq screen: fit, predict_effects, sample, latent, grn, save, load"
     def __init__(self,
@@ -438,7 +438,7 @@ class GPOVAE:
         "A model written by `save` (weights loaded with weights_only=True)"
         return load_model(cls, path)
 
-# %% ../nbs/05_train.ipynb #5fd72941
+# %% ../nbs/05_train.ipynb #b3263972
 def _draw_counts(module:GPOVAEModule, mu:torch.Tensor)->torch.Tensor:
     "Counts with mean `mu` from the module's likelihood (NB as a gamma-Poisson mixture), global generator"
     if module.likelihood == "gaussian":
@@ -466,7 +466,7 @@ def sample_cells(model, perturbations:list, n_cells:int=100, seed:int=0)->ad.Ann
     obs = pd.DataFrame({"perturbation": np.repeat(labels, n_cells)}, index=[f"sim{i}" for i in range(len(labels) * n_cells)])
     return ad.AnnData(X=torch.cat(blocks).numpy(), obs=obs, var=pd.DataFrame(index=model.genes))
 
-# %% ../nbs/05_train.ipynb #07a42039
+# %% ../nbs/05_train.ipynb #096a81f1
 @torch.no_grad()
 def latent_means(model, prepared:PreparedData, split:str|None=None, batch_size:int=1024, seed:int=0)->np.ndarray:
     "(N, L) basal posterior means of the cells of `prepared` (all cells, or one split)"
@@ -495,7 +495,7 @@ def grn_edges(model, threshold:float=0.5, top_k:int|None=None, g0_only:bool=Fals
         probs, weights, nodes = probs[:n, :n], weights[:n, :n], nodes[:n]
     return edge_table(probs, nodes, weights, threshold=threshold, top_k=top_k)
 
-# %% ../nbs/05_train.ipynb #64c76647
+# %% ../nbs/05_train.ipynb #b6835fb3
 def save_model(model, path):
     "Write `model.pt` and `config.yaml` into folder `path`"
     path = Path(path)

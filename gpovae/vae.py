@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['LIKELIHOODS', 'VARIANTS', 'ResidualMLP', 'make_likelihood', 'toy_batch', 'GPOVAEModule']
 
-# %% ../nbs/03_vae.ipynb #c65363ad
+# %% ../nbs/03_vae.ipynb #614103f4
 import math
 
 import torch
@@ -16,7 +16,7 @@ from torch.distributions import Bernoulli, Distribution, NegativeBinomial, Norma
 from .core import KEYS, GPOVAEInputError
 from .grn import GRNLayer
 
-# %% ../nbs/03_vae.ipynb #5caa006b
+# %% ../nbs/03_vae.ipynb #c9ef6411
 class ResidualMLP(nn.Module):
     "MLP whose hidden layers are residual blocks (LayerNorm, ReLU, dropout, Linear)"
     def __init__(self,
@@ -42,7 +42,7 @@ class ResidualMLP(nn.Module):
             h = h + block(h)
         return self.output(h)
 
-# %% ../nbs/03_vae.ipynb #0b155231
+# %% ../nbs/03_vae.ipynb #0420bc5f
 LIKELIHOODS = ("nb", "poisson", "gaussian")
 
 def make_likelihood(
@@ -62,7 +62,7 @@ def make_likelihood(
         return Poisson(log_mu.exp(), validate_args=False)
     return Normal(log_mu.exp(), log_param.exp(), validate_args=False)
 
-# %% ../nbs/03_vae.ipynb #66a3726b
+# %% ../nbs/03_vae.ipynb #ff4b3f45
 def toy_batch(
     n_cells:int=12,      # B
     n_genes:int=7,       # G
@@ -95,7 +95,7 @@ def toy_batch(
             KEYS.delta: delta, KEYS.cf_ref: cf_ref, KEYS.cf_mask: cf_mask,
             KEYS.covariate: cov[:, :n_covariates], KEYS.index: torch.arange(n_cells)}
 
-# %% ../nbs/03_vae.ipynb #7f944448
+# %% ../nbs/03_vae.ipynb #d970184f
 VARIANTS = ("gpo", "cradle", "sams")
 
 def _normal(out:Tensor)->Normal:
@@ -108,7 +108,7 @@ def _rsample(dist:Normal, generator:torch.Generator|None)->Tensor:
     eps = torch.randn(dist.loc.shape, generator=generator, device=dist.loc.device, dtype=dist.loc.dtype)
     return dist.loc + dist.scale * eps
 
-# %% ../nbs/03_vae.ipynb #c94f84b0
+# %% ../nbs/03_vae.ipynb #f552c495
 class GPOVAEModule(nn.Module):
     "GPO-VAE generative model and guide (pure torch); `variant` switches to CRADLE-VAE or SAMS-VAE"
     def __init__(self,
