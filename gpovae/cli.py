@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['simulate', 'write_run', 'train', 'demo', 'evaluate_run', 'predict', 'export_grn', 'main']
 
-# %% ../nbs/08_cli.ipynb #4f0ac9af
+# %% ../nbs/08_cli.ipynb #7c30cb29
 import argparse
 import sys
 from pathlib import Path
@@ -15,12 +15,12 @@ import pandas as pd
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/08_cli.ipynb #82c05841
+# %% ../nbs/08_cli.ipynb #01a3c654
 def _version()->str:
     from gpovae import __version__
     return __version__
 
-# %% ../nbs/08_cli.ipynb #60a5d4ac
+# %% ../nbs/08_cli.ipynb #1cee8bf9
 def simulate(
     out:str,                 # .h5ad file to write
     n_cells:int=5000,        # cells
@@ -41,11 +41,11 @@ def simulate(
     print(f"wrote {out}: {adata.n_obs} cells x {adata.n_vars} genes")
     return out
 
-# %% ../nbs/08_cli.ipynb #dc76e528
+# %% ../nbs/08_cli.ipynb #3350ba9b
 def _observed_and_predicted(model, prepared)->"anndata.AnnData":
     "Test-split observed effects with the model's predictions as a layer"
     import anndata
-    from gpovae.scoring import observed_effects
+    from gpovae.prepared import observed_effects
     observed = observed_effects(prepared, "test")
     predicted = model.predict_effects(list(observed.index)).to_df()
     effects = anndata.AnnData(X=observed.to_numpy(np.float32), obs=pd.DataFrame(index=observed.index),
@@ -65,7 +65,7 @@ def _figures(model, effects, metrics:dict, folder:Path):
     if "effects.seen.pearson_top20" in metrics:
         plot.plot_metric_bars(metrics, "pearson_top20", "seen", path=folder/"baselines.png")
 
-# %% ../nbs/08_cli.ipynb #8e6fe713
+# %% ../nbs/08_cli.ipynb #53dc9403
 def write_run(
     model, prepared, out:Path,    # fitted GPOVAE, its PreparedData, the run folder
     data:str|None=None,           # path of the input h5ad (recorded in config.yaml)
@@ -98,7 +98,7 @@ def _plain(value):
     if isinstance(value, np.generic): return value.item()
     return value
 
-# %% ../nbs/08_cli.ipynb #a14e9c6f
+# %% ../nbs/08_cli.ipynb #5594aa4d
 def _read(data:str, backed:bool=False):
     "Read an h5ad file, with a clear error when it is missing"
     import anndata
@@ -117,7 +117,7 @@ def _config_file(config:str|None)->dict:
         raise GPOVAEInputError(f"--config {config}: unknown section(s) {sorted(unknown)}; use prepare, model, fit")
     return values
 
-# %% ../nbs/08_cli.ipynb #050e1ead
+# %% ../nbs/08_cli.ipynb #e6e3a44e
 def train(
     data:str,                         # input .h5ad (raw counts)
     out:str,                          # run directory to write
@@ -156,7 +156,7 @@ def train(
           ("effects.seen.pearson_top20", "baseline.perturbation_mean.seen.pearson_top20", "grn.truth.auprc") if k in metrics))
     return metrics
 
-# %% ../nbs/08_cli.ipynb #e344656d
+# %% ../nbs/08_cli.ipynb #a776a3c3
 def demo(
     out:str="gpovae_demo",   # run directory to write
     n_cells:int=3000, n_genes:int=200, n_perturbations:int=12, n_combos:int=3,
@@ -168,7 +168,7 @@ def demo(
     data = simulate(str(out/"data.h5ad"), n_cells, n_genes, n_perturbations, n_combos, seed)
     return train(str(data), str(out), max_epochs=max_epochs, seed=seed, doublets=False, cpu_threads=1)
 
-# %% ../nbs/08_cli.ipynb #8e9733df
+# %% ../nbs/08_cli.ipynb #41a27640
 def _load_run(run:str):
     "The model and config of a run directory"
     import yaml
@@ -241,7 +241,7 @@ def export_grn(
     print(f"wrote {out}: {len(edges)} edges")
     return Path(out)
 
-# %% ../nbs/08_cli.ipynb #ae5bd753
+# %% ../nbs/08_cli.ipynb #3d17ec30
 def _command(commands, name:str, function)->argparse.ArgumentParser:
     "A sub-parser whose parsed flags are passed to `function` by name"
     def run(args):
@@ -252,7 +252,7 @@ def _command(commands, name:str, function)->argparse.ArgumentParser:
     parser.set_defaults(handler=run)
     return parser
 
-# %% ../nbs/08_cli.ipynb #aa6f6cf4
+# %% ../nbs/08_cli.ipynb #fd8d2883
 def _build_parser()->argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gpovae", description="GPO-VAE for Perturb-seq screens")
     parser.add_argument("--version", action="version", version=f"gpovae {_version()}")
@@ -301,7 +301,7 @@ def _build_parser()->argparse.ArgumentParser:
     dem.add_argument("--seed", type=int, default=0)
     return parser
 
-# %% ../nbs/08_cli.ipynb #8e373b72
+# %% ../nbs/08_cli.ipynb #bfdbe6a3
 def main(
     argv:list[str]|None=None, # arguments (default: sys.argv[1:])
 )->int: # exit code

@@ -7,7 +7,7 @@ __all__ = ['MONITORS', 'MAX_CHECKED_PERTURBATIONS', 'PRESETS', 'resolve_config',
            'prior_adjacency', 'build_module', 'fit_model', 'dosage_of', 'predict_effects', 'GPOVAE', 'sample_cells',
            'latent_means', 'grn_edges', 'save_model', 'load_model']
 
-# %% ../nbs/05_train.ipynb #2f6f5f9b
+# %% ../nbs/05_train.ipynb #0b4be8d3
 import math
 import shutil
 import tempfile
@@ -25,13 +25,12 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from .core import KEYS, GPOVAEInputError, logger, subsample_rows
-from .data import pseudobulk_effects, read_rows
 from .grn import edge_table
 from .losses import compute_losses, iwelbo
-from .prepared import PreparedData, make_loader
+from .prepared import PreparedData, make_loader, observed_effects
 from .vae import GPOVAEModule
 
-# %% ../nbs/05_train.ipynb #872254a1
+# %% ../nbs/05_train.ipynb #f700bbc7
 _COMMON = dict(
     variant="gpo", likelihood="nb", mean_field=False, node_features="control",
     n_latent=100, n_hidden_encoder=200, n_layers_encoder=1, n_hidden_effect=400, n_layers_effect=4,
@@ -54,7 +53,7 @@ PRESETS = {
                   lambda_grn=10., n_control_cells=128),
 }
 
-# %% ../nbs/05_train.ipynb #c8647a79
+# %% ../nbs/05_train.ipynb #6210007d
 def resolve_config(
     preset:str="small", # one of `PRESETS`
     **overrides,        # any key of the preset, e.g. n_latent=32
@@ -74,12 +73,12 @@ def resolve_config(
         raise GPOVAEInputError(f"node_features={config['node_features']!r}; use 'control' or 'onehot'")
     return dict(config, preset=preset)
 
-# %% ../nbs/05_train.ipynb #f2ba0e75
+# %% ../nbs/05_train.ipynb #ea50072c
 def _step_seed(seed:int, step:int)->int:
     "A 63-bit seed for (seed, step); distinct steps give unrelated streams"
     return int(np.random.SeedSequence([seed, step + 2**31]).generate_state(1, np.uint64)[0] >> 1)
 
-# %% ../nbs/05_train.ipynb #ff3eeda3
+# %% ../nbs/05_train.ipynb #928ab46e
 class TrainingPlan(L.LightningModule):
     "Lightning wrapper: one GPO-VAE loss per step, Adam, every loss term logged"
     def __init__(self,
@@ -137,16 +136,11 @@ class TrainingPlan(L.LightningModule):
     def configure_optimizers(self):
         return torch.optim.Adam(self.module.parameters(), lr=self.config["lr"], weight_decay=self.config["weight_decay"])
 
-# %% ../nbs/05_train.ipynb #d05405a9
-def _counts(prepared:PreparedData, rows:np.ndarray)->torch.Tensor:
-    "(n, G) float32 raw counts of `rows` of `prepared`"
-    counts = read_rows(prepared.adata, prepared.adata_rows[rows], prepared.config.get("layer"))
-    return torch.from_numpy(counts.toarray().astype(np.float32))
-
+# %% ../nbs/05_train.ipynb #bd13316f
 def _standardization(prepared:PreparedData, max_cells:int=5000, seed:int=0)->tuple:
     "(G,) mean and std of log1p(x) over up to `max_cells` training cells"
     rows = subsample_rows(prepared.indices_of("train"), max_cells, seed)
-    logx = torch.log1p(_counts(prepared, rows).double())
+    logx = torch.log1p(torch.from_numpy(prepared.counts(rows).toarray()).double())
     return logx.mean(0).float(), logx.std(0).clamp_min(1e-3).float()
 
 def _control_cells(prepared:PreparedData, n_cells:int, seed:int=0)->tuple:
@@ -157,9 +151,9 @@ def _control_cells(prepared:PreparedData, n_cells:int, seed:int=0)->tuple:
         raise GPOVAEInputError("no control cells in the training split; predictions start from control cells, "
                                "so keep some controls in train (check `split`/`holdout` in prepare)")
     rows = subsample_rows(rows, n_cells, seed)
-    return _counts(prepared, rows), torch.as_tensor(prepared.covariate[rows], dtype=torch.float32)
+    return torch.from_numpy(prepared.counts(rows).toarray()), torch.as_tensor(prepared.covariate[rows], dtype=torch.float32)
 
-# %% ../nbs/05_train.ipynb #072c3852
+# %% ../nbs/05_train.ipynb #5869649c
 def module_from_config(
     config:dict,                      # resolved hyperparameters
     n_genes:int, n_nodes:int, n_covariates:int,
@@ -208,7 +202,7 @@ def build_module(
         return module_from_config(config, prepared.n_genes, prepared.n_nodes, prepared.covariate.shape[1],
                                   features, x_loc, x_scale, prior)
 
-# %% ../nbs/05_train.ipynb #c0cde642
+# %% ../nbs/05_train.ipynb #c957518f
 def _validation_effects(model, prepared:PreparedData)->tuple|None:
     "(dosage (T, P), observed effects (T, G)) of the validation cells for the effects monitor, or None"
     control, rows = prepared.config["control"], prepared.indices_of("val")
@@ -217,9 +211,7 @@ def _validation_effects(model, prepared:PreparedData)->tuple|None:
     if not (labels == control).any() or not perturbations:
         return None
     perturbations = [perturbations[i] for i in subsample_rows(np.arange(len(perturbations)), MAX_CHECKED_PERTURBATIONS, model.seed)]
-    keep = np.isin(labels, perturbations + [control])
-    counts = read_rows(prepared.adata, prepared.adata_rows[rows[keep]], prepared.config.get("layer"))
-    observed = pseudobulk_effects(counts, labels[keep], control, prepared.genes).loc[perturbations]
+    observed = observed_effects(prepared, "val").loc[perturbations]
     _, dosage = dosage_of(perturbations, model.nodes, control, model.sep)
     return dosage, torch.tensor(observed.to_numpy(), dtype=torch.float32)
 
@@ -237,7 +229,7 @@ def _monitor(model, prepared:PreparedData)->tuple:
         return "val_elbo", None
     return "val_effects", (model.control_x, model.control_covariate, *check)
 
-# %% ../nbs/05_train.ipynb #77bebcfb
+# %% ../nbs/05_train.ipynb #78956483
 def _trainer(config:dict, out_dir:Path, monitor:str, max_epochs:int, progress_bar:bool, **lightning)->L.Trainer:
     "A Lightning Trainer with early stopping, best+last checkpoints and a CSV log in `out_dir`"
     callbacks = [EarlyStopping(monitor=monitor, patience=config["patience"], mode="min"),
@@ -263,7 +255,7 @@ def _resume_path(resume, out_dir:Path)->str|None:
         raise GPOVAEInputError(f"no checkpoint at {path}; train first, or pass resume=None")
     return str(path)
 
-# %% ../nbs/05_train.ipynb #32e1b56e
+# %% ../nbs/05_train.ipynb #aa1dcbe8
 def fit_model(
     model,                        # a `GPOVAE`
     max_epochs:int|None=None,     # None: the preset's max_epochs
@@ -321,7 +313,7 @@ def fit_model(
                          log=str(log))
     return model
 
-# %% ../nbs/05_train.ipynb #79d4cd7f
+# %% ../nbs/05_train.ipynb #8c7104cb
 def dosage_of(
     perturbations:list,   # labels: "A", "A+B" (combination), "A+ctrl" (= "A")
     nodes:list,           # GRN node names
@@ -345,7 +337,7 @@ def dosage_of(
             dosage[row, position[gene]] = 1.
     return labels, dosage
 
-# %% ../nbs/05_train.ipynb #16042d45
+# %% ../nbs/05_train.ipynb #e6f51f75
 def _log_normalized(mu:torch.Tensor)->torch.Tensor:
     "log2(1e4 * mu / sum(mu) + 1) per cell"
     return torch.log2(1e4 * mu / mu.sum(-1, keepdim=True) + 1)
@@ -383,7 +375,7 @@ def predict_effects(
         effects.append((_log_normalized(mu) - base).mean((0, 1)))
     return torch.stack(effects).cpu().numpy()
 
-# %% ../nbs/05_train.ipynb #d961041e
+# %% ../nbs/05_train.ipynb #6358a44a
 class GPOVAE:
     "GPO-VAE on a prepared Perturb-seq screen: fit, predict_effects, sample, latent, grn, save, load"
     def __init__(self,
@@ -438,7 +430,7 @@ class GPOVAE:
         "A model written by `save` (weights loaded with weights_only=True)"
         return load_model(cls, path)
 
-# %% ../nbs/05_train.ipynb #b3263972
+# %% ../nbs/05_train.ipynb #7e0897c5
 def _draw_counts(module:GPOVAEModule, mu:torch.Tensor)->torch.Tensor:
     "Counts with mean `mu` from the module's likelihood (NB as a gamma-Poisson mixture), global generator"
     if module.likelihood == "gaussian":
@@ -466,7 +458,7 @@ def sample_cells(model, perturbations:list, n_cells:int=100, seed:int=0)->ad.Ann
     obs = pd.DataFrame({"perturbation": np.repeat(labels, n_cells)}, index=[f"sim{i}" for i in range(len(labels) * n_cells)])
     return ad.AnnData(X=torch.cat(blocks).numpy(), obs=obs, var=pd.DataFrame(index=model.genes))
 
-# %% ../nbs/05_train.ipynb #096a81f1
+# %% ../nbs/05_train.ipynb #797a6413
 @torch.no_grad()
 def latent_means(model, prepared:PreparedData, split:str|None=None, batch_size:int=1024, seed:int=0)->np.ndarray:
     "(N, L) basal posterior means of the cells of `prepared` (all cells, or one split)"
@@ -495,7 +487,7 @@ def grn_edges(model, threshold:float=0.5, top_k:int|None=None, g0_only:bool=Fals
         probs, weights, nodes = probs[:n, :n], weights[:n, :n], nodes[:n]
     return edge_table(probs, nodes, weights, threshold=threshold, top_k=top_k)
 
-# %% ../nbs/05_train.ipynb #b6835fb3
+# %% ../nbs/05_train.ipynb #fb645625
 def save_model(model, path):
     "Write `model.pt` and `config.yaml` into folder `path`"
     path = Path(path)
