@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['normalize_labels', 'detect_control', 'count_matrix', 'read_rows', 'validate_adata', 'log_normalize', 'annotate_qc',
-           'filter_perturbations', 'select_nodes', 'split_cells', 'pseudobulk_effects']
+           'filter_perturbations', 'select_nodes', 'split_cells', 'pseudobulk_effects', 'effect_statistics']
 
 # %% ../nbs/01_data.ipynb #267e0bcc
 import warnings
@@ -508,3 +508,65 @@ def pseudobulk_effects(
     means = np.asarray(sums.toarray() if sp.issparse(sums) else sums) / np.bincount(codes)[:, None]
     table = pd.DataFrame(means, index=names, columns=list(genes))
     return table.drop(index=control) - table.loc[control]
+
+# %% ../nbs/01_data.ipynb #1d5b4047
+def _group_moments(values, prop, labels:np.ndarray, names:list)->tuple:
+    "(n, mean, variance) of `values` and mean of `prop` per label in `names`, one row each"
+    codes = pd.Index(names).get_indexer(labels)
+    keep = codes >= 0
+    indicator = sp.csr_matrix((np.ones(keep.sum()), (codes[keep], np.flatnonzero(keep))), shape=(len(names), len(labels)))
+    dense = lambda m: np.asarray(m.toarray() if sp.issparse(m) else m, dtype=np.float64)
+    n = np.asarray(indicator.sum(axis=1)).ravel()
+    safe = np.maximum(n, 1)[:, None]
+    mean = dense(indicator @ values) / safe
+    square = values.multiply(values) if sp.issparse(values) else values * values
+    variance = np.maximum(dense(indicator @ square) / safe - mean ** 2, 0) * (safe / np.maximum(safe - 1, 1))
+    return n, mean, variance, dense(indicator @ prop) / safe
+
+def effect_statistics(
+    X,                      # (N, G) raw counts, scipy sparse or dense
+    labels:np.ndarray,      # (N,) normalised labels
+    control:str,            # control label
+    genes:list,             # (G,) column names
+    groups:np.ndarray|None=None, # (N,) batch / replicate of each cell: effects are taken within groups
+    pseudocount:float=0.1,  # added to mean CP10k before the log ratio
+)->dict:                    # DataFrames (perturbations x genes): effect, se, log_ratio; Series n_cells
+    "Signed pseudobulk effects within groups, their standard errors and log2 ratios of mean expression"
+    labels = np.asarray(labels).astype(str)
+    if X.shape[0] != len(labels) or X.shape[1] != len(genes):
+        raise GPOVAEInputError(f"X has shape {X.shape} but there are {len(labels)} labels and {len(genes)} genes; pass matching inputs")
+    groups = np.zeros(len(labels), dtype=str) if groups is None else np.asarray(groups).astype(str)
+    if len(groups) != len(labels):
+        raise GPOVAEInputError(f"`groups` has {len(groups)} entries for {len(labels)} cells; pass one group per cell")
+    names = sorted(set(labels) - {control})
+    if not names or control not in labels:
+        raise GPOVAEInputError(f"effects need control cells labelled {control!r} and perturbed cells among these cells")
+    values = log_normalize(X) / np.log(2)
+    prop = log_normalize(X)
+    prop = prop.expm1() if sp.issparse(prop) else np.expm1(prop)
+    shape = (len(names), len(genes))
+    weight, effect, variance, ratio = np.zeros(len(names)), np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    for group in np.unique(groups):
+        cells = groups == group
+        n_ctrl, ctrl_mean, ctrl_var, ctrl_prop = _group_moments(values[cells], prop[cells], labels[cells], [control])
+        n, mean, var, mean_prop = _group_moments(values[cells], prop[cells], labels[cells], names)
+        if n_ctrl[0] < 2:
+            if n.sum() > 0: logger.warning("group %r has %d control cells: its %d perturbed cells are left out of the "
+                                           "training effects", group, int(n_ctrl[0]), int(n.sum()))
+            continue
+        w = n[:, None]
+        weight += n
+        effect += w * (mean - ctrl_mean)
+        variance += w ** 2 * (var / np.maximum(w, 1) + ctrl_var / n_ctrl[0])
+        ratio += w * np.log2((mean_prop + pseudocount) / (ctrl_prop + pseudocount))
+    usable = weight > 0
+    if not usable.any():
+        raise GPOVAEInputError("no group has both >= 2 control cells and perturbed cells; keep controls in every batch")
+    if not usable.all():
+        logger.warning("perturbations %s have no cells in a group with >= 2 controls: left out of the effects",
+                       [name for name, ok in zip(names, usable) if not ok][:10])
+    names, w = [name for name, ok in zip(names, usable) if ok], weight[usable, None]
+    frame = lambda a: pd.DataFrame(a[usable], index=names, columns=list(genes))
+    return {"effect": frame(effect / np.maximum(weight, 1)[:, None]), "se": frame(np.sqrt(variance) / np.maximum(weight, 1)[:, None]),
+            "log_ratio": frame(ratio / np.maximum(weight, 1)[:, None]), "n_cells": pd.Series(w.ravel().astype(int), index=names)}
+

@@ -4,18 +4,19 @@
 
 # %% auto #0
 __all__ = ['artifact_weights', 'reconstruction', 'local_kl', 'row_kl', 'plated_global', 'counterfactual_kl', 'grn_alignment',
-           'sparsity', 'LossTerms', 'compute_losses', 'iwelbo']
+           'sparsity', 'total_effect_alignment', 'LossTerms', 'compute_losses', 'iwelbo']
 
 # %% ../nbs/04_losses.ipynb #946a138d
 import math
 from dataclasses import dataclass, fields
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from .core import KEYS, GPOVAEInputError
-from .grn import khop_accumulate
+from .grn import khop_accumulate, sample_mask, total_effects
 from .vae import GPOVAEModule
 
 # %% ../nbs/04_losses.ipynb #ea13853a
@@ -55,13 +56,13 @@ def row_kl(
     q_dists:dict,         # with q_mask (u, n) and q_effects (S, u, n)
     q_samples:dict,       # with mask (S, u, n)
 )->Tensor:                # (u,) KL_t per row, mean over particles
-    "Per-row KL of the mask (sampled, exact Bernoulli) and the effects (analytic given the mask)"
+    "Per-row KL of the mask (exact Bernoulli KL) and the effects (analytic given the sampled mask)"
     mask, q_mask, q_eff = q_samples["mask"], q_dists["q_mask"], q_dists["q_effects"]
     p_mask = Bernoulli(probs=module.mask_prior_prob.to(mask.dtype).expand(q_mask.logits.shape), validate_args=False)
     p_eff = Normal(torch.zeros_like(q_eff.loc), module.effect_prior_scale.to(mask.dtype).expand(q_eff.loc.shape))
-    kl_mask = (q_mask.log_prob(mask) - p_mask.log_prob(mask)).sum(-1)
+    kl_mask = kl_divergence(q_mask, p_mask).sum(-1)
     kl_eff = kl_divergence(q_eff, p_eff).sum(-1)
-    return (kl_mask + kl_eff).mean(0)
+    return kl_mask + kl_eff.mean(0)
 
 def plated_global(
     module:GPOVAEModule, batch:dict, q_dists:dict, q_samples:dict, # batch and guide output
@@ -141,6 +142,28 @@ def sparsity(module:GPOVAEModule)->Tensor:
     W = module.grn.mask_logits
     return torch.sigmoid(W).mean() if module.variant == "gpo" else W.new_zeros(())
 
+# %% ../nbs/04_losses.ipynb #a5ab1de1
+def total_effect_alignment(
+    module:GPOVAEModule,       # a gpo module whose GRN has direct-effect strengths (n_sources)
+    targets:dict,              # dosage (T, P), effect and se (T, J) on the measured node genes, columns (J,) node index
+    n_particles:int=1,         # mask samples
+    generator=None,
+    edge_cost:float=2.,        # rho: price of an edge in squared z units
+    huber_delta:float=2.,      # Huber threshold on the z-scale
+)->Tensor:                     # scalar
+    "Robust z-scale fit of the signed training effects by total effects through the GRN, plus a price per edge"
+    grn = module.grn
+    W = grn.mask_logits
+    mask = sample_mask(W, module.temperature, n_particles, generator)          # (S, P, P)
+    shocks = targets["dosage"].to(W.dtype) * grn.shock                          # (T, P)
+    predicted = total_effects(grn.direct_effects(mask), shocks.expand(n_particles, *shocks.shape))
+    z = (targets["effect"] - predicted[..., targets["columns"]]) / targets["se"]
+    fit = F.huber_loss(z, torch.zeros_like(z), delta=huber_delta, reduction="none").sum((-2, -1)).mean()
+    off_diagonal = 1 - torch.eye(W.shape[0], dtype=W.dtype, device=W.device)
+    priced = (off_diagonal * (1 - grn.prior))[:grn.n_sources]                  # prior edges are free
+    n_edges = (torch.sigmoid(W[:grn.n_sources]) * priced).sum()
+    return (fit + edge_cost * n_edges) / z[0].numel()
+
 # %% ../nbs/04_losses.ipynb #cf191610
 @dataclass
 class LossTerms:
@@ -169,6 +192,9 @@ def compute_losses(
     alpha:float|None=None,            # recon weight of good cells; None = artifact fraction of the batch
     node_measured:Tensor|None=None,   # (P,) bool for the GRN alignment; None = all measured
     max_zero_rows:int|None=None,      # subsample rows with N_t = 0 (see plated_global)
+    grn_objective:str="total_effect", # "total_effect" (needs `alignment_targets`) or "paper" (K-hop L1 on delta)
+    alignment_targets:dict|None=None, # training effects for `total_effect_alignment`
+    edge_cost:float=2.,               # rho of `total_effect_alignment`
     generator=None,
 )->LossTerms:
     "All GPO-VAE loss terms for one minibatch (per-cell averages) and their weighted total"
@@ -185,8 +211,11 @@ def compute_losses(
                            n_artifact_cells, max_zero_rows, generator)
     cf = counterfactual_kl(module, batch, q_samples) if beta_cf > 0 else zero
     grn = zero
-    if lambda_grn > 0:
-        grn = grn_alignment(module, batch, q_samples["rows"], fc_threshold, n_hops, node_measured)
+    if lambda_grn > 0 and module.variant == "gpo":
+        if grn_objective == "paper":
+            grn = grn_alignment(module, batch, q_samples["rows"], fc_threshold, n_hops, node_measured)
+        elif alignment_targets is not None:
+            grn = total_effect_alignment(module, alignment_targets, n_particles, generator, edge_cost)
     sparse = sparsity(module) if lambda_sparsity > 0 else zero
     total = recon + kl + plated + beta_cf * cf + lambda_grn * grn + lambda_sparsity * sparse
     return LossTerms(recon, kl, plated, cf, grn, sparse, total)
@@ -212,7 +241,7 @@ def iwelbo(
         k = chunk.shape[0]
         z = q_z.loc + q_z.scale * chunk                                # (k, B, L)
         e_a = q_samples["artifact_emb"].expand(k, -1) if module.has_artifact else None
-        px = module.decode(z, q_samples["z_pert"].expand(k, -1, -1), a, e_a, cov, lib)
+        px = module.decode(z, q_samples["z_pert"].expand(k, -1, -1), a, e_a, cov, lib, batch[KEYS.dosage])
         log_prior = Normal(0., 1.).log_prob(z).sum(-1)
         log_w.append(px.log_prob(x).sum(-1) + log_prior - q_z.log_prob(z).sum(-1))
     return torch.logsumexp(torch.cat(log_w), dim=0) - math.log(n_particles)

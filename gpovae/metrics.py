@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['effect_metrics', 'perturbation_mean_baseline', 'global_mean_baseline', 'embed_genes', 'linear_baseline',
            'additive_baseline', 'read_edge_file', 'grn_truth_metrics', 'grn_statistical_metrics', 'statistics_at_k',
-           'effect_magnitude_network', 'alignment_target_network', 'control_correlation_network', 'random_network']
+           'effect_magnitude_network', 'alignment_target_network', 'control_correlation_network', 'random_network',
+           'network_deconvolution_network', 'modular_response_network']
 
 # %% ../nbs/06_metrics.ipynb #246e56bb
 from pathlib import Path
@@ -275,7 +276,8 @@ def grn_truth_metrics(
     directed:bool|None=True, # False: compare undirected pairs (scores symmetrised by max)
     threshold:float=0.5,    # predicted edges: score > threshold ...
     top_k:int|None=None,    # ... or the top_k pairs when given
-)->dict[str, float]:        # precision, recall, auprc, auroc, random_auprc, n_edges, n_true_edges, n_pairs
+    precision_ks:tuple=(20, 50), # k for `precision_top{k}`: precision of the k highest-scoring pairs
+)->dict[str, float]:        # precision, recall, precision_top*, auprc, auroc, random_auprc, n_edges, n_true_edges, n_pairs
     "Precision/recall of thresholded edges and AUPRC/AUROC of a score matrix vs a known network"
     S, nodes = _score_matrix(scores, nodes)
     _check_edges(truth_edges, "truth_edges")
@@ -296,6 +298,8 @@ def grn_truth_metrics(
     out = {"n_edges": float(n_edges), "n_true_edges": float(n_true), "n_pairs": float(len(s))}
     if n_edges > 0: out["precision"] = float((predicted & t).sum() / n_edges)
     if n_true > 0: out["recall"] = float((predicted & t).sum() / n_true)
+    for k in precision_ks:
+        if k <= len(s): out[f"precision_top{k}"] = float(t[_select(s, threshold, k)].mean())
     if 0 < n_true < len(s):
         out["auprc"], out["auroc"] = _ranking_metrics(t, s)
         out["random_auprc"] = n_true / len(s)
@@ -498,3 +502,73 @@ def random_network(
     values = as_rng(seed).random((len(nodes), len(nodes)))
     np.fill_diagonal(values, 0.0)
     return pd.DataFrame(values, index=nodes, columns=nodes)
+
+# %% ../nbs/06_metrics.ipynb #7c1a0e02
+def _effect_block(
+    train_effects:DataFrame, # (T, G) training effects; index = perturbations, columns = genes
+    nodes:list,              # (P,) GRN node names
+)->tuple[np.ndarray, np.ndarray, np.ndarray]: # (P, P) signed effects R[t, j]; (P,) node has a row; (P,) node has a column
+    "Signed node x node block of the training effects, zero where the perturbation or the gene is missing"
+    _check_effects(train_effects, "train_effects")
+    nodes = list(nodes)
+    has_row = np.array([t in train_effects.index for t in nodes], dtype=bool)
+    has_col = np.array([j in train_effects.columns for j in nodes], dtype=bool)
+    rows = [t for t, ok in zip(nodes, has_row) if ok]
+    cols = [j for j, ok in zip(nodes, has_col) if ok]
+    block = np.zeros((len(nodes), len(nodes)))
+    block[np.ix_(has_row, has_col)] = train_effects.loc[rows, cols].to_numpy(dtype=float)
+    return block, has_row, has_col
+
+# %% ../nbs/06_metrics.ipynb #7c1a0e04
+def _deconvolution_scale(
+    G:np.ndarray, # (P, P) observed network
+    beta:float,   # bound on the direct network's eigenvalue moduli, in (0, 1)
+)->float:         # m >= 1 with |lambda / (m + lambda)| <= beta for every eigenvalue lambda of G
+    "Scale of network deconvolution: the smallest m >= 1 mapping every eigenvalue into the beta disc"
+    lam = np.linalg.eigvals(G)
+    radius = np.abs(lam)
+    cos = np.divide(lam.real, radius, out=np.zeros_like(radius), where=radius > 0)
+    needed = radius * (-cos + np.sqrt(cos ** 2 + 1 / beta ** 2 - 1))
+    return float(max(1.0, needed.max(initial=0.0)))
+
+def network_deconvolution_network(
+    train_effects:DataFrame, # (T, G) training effects; index = perturbations (combinations ignored), columns = genes
+    nodes:list,              # (P,) GRN node names
+    beta:float=0.9,          # largest eigenvalue modulus of the direct network, in (0, 1)
+)->DataFrame:                # (P, P) scores |G_dir|; index = source, columns = target; zero diagonal
+    "Score t -> j by network deconvolution (Feizi et al. 2013) of the |training effect| matrix"
+    if not 0 < beta < 1:
+        raise GPOVAEInputError(f"`beta` must be in (0, 1), got {beta}; the paper uses 0.5 to 0.99, e.g. 0.9")
+    block, _, _ = _effect_block(train_effects, nodes)
+    G = np.abs(block)
+    np.fill_diagonal(G, 0.0)
+    G = G / _deconvolution_scale(G, beta)
+    direct = np.abs(np.linalg.solve(np.eye(len(G)) + G, G))
+    np.fill_diagonal(direct, 0.0)
+    return pd.DataFrame(direct, index=list(nodes), columns=list(nodes))
+
+# %% ../nbs/06_metrics.ipynb #7c1a0e10
+def modular_response_network(
+    train_effects:DataFrame, # (T, G) training effects; index = perturbations (combinations ignored), columns = genes
+    nodes:list,              # (P,) GRN node names
+    ridge:float=1e-2,        # ridge penalty lambda >= 0 of the inverse (0: pseudo-inverse)
+)->DataFrame:                # (P, P) scores |r|; index = source, columns = target; zero diagonal
+    "Score t -> j by modular response analysis (Kholodenko et al. 2002): local responses from a ridge inverse"
+    if not ridge >= 0: raise GPOVAEInputError(f"`ridge` must be >= 0, got {ridge}; e.g. 0.01")
+    block, has_row, has_col = _effect_block(train_effects, nodes)
+    usable = np.flatnonzero(has_row & has_col)
+    R = block[np.ix_(usable, usable)]
+    knock = np.diag(R).copy()
+    largest = np.abs(R).max(axis=1, initial=0.0)
+    hidden = np.abs(knock) < 0.1 * largest          # knockdown not visible in its own gene
+    knock[hidden] = -largest[hidden]
+    knock[knock == 0] = 1.0                         # a row without any effect stays 0
+    normed = R / knock[:, None]
+    if ridge == 0: inverse = np.linalg.pinv(normed)
+    else: inverse = np.linalg.solve(normed.T @ normed + ridge * np.eye(len(usable)), normed.T)
+    diagonal = np.diag(inverse)
+    diagonal = np.where(np.abs(diagonal) > 1e-12, diagonal, 1.0)  # a column that cannot be scaled is ~0
+    values = np.zeros((len(nodes), len(nodes)))
+    values[np.ix_(usable, usable)] = np.abs(inverse / diagonal[None, :])
+    np.fill_diagonal(values, 0.0)
+    return pd.DataFrame(values, index=list(nodes), columns=list(nodes))

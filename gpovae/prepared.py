@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from .core import KEYS, GPOVAEInputError, logger, subsample_rows
 from .data import (annotate_qc, count_matrix, read_rows, filter_perturbations, log_normalize, normalize_labels, select_nodes,
-                         pseudobulk_effects, split_cells, validate_adata)
+                         effect_statistics, split_cells, validate_adata)
 from .pairing import compute_delta, counterfactual_references, pair_controls, pairs_to_names
 
 # %% ../nbs/01b_prepared.ipynb #5de33406
@@ -59,6 +59,7 @@ class PreparedData:
     n_cells_per_node: np.ndarray
     config: dict
     adata_rows: np.ndarray
+    train_effects: dict|None = None   # `effect_statistics` of the training cells (filled by `prepare`)
 
     @property
     def n_cells(self)->int: return len(self.labels)
@@ -96,6 +97,18 @@ class PreparedData:
         return summarize(self)
     def __repr__(self): return summarize(self)
 
+    def groups(self)->np.ndarray|None:
+        "(N,) batch group of each cell (levels of `batch_key`), or None without a batch key"
+        if not self.covariate_names: return None
+        return np.asarray(self.covariate_names, dtype=object)[self.covariate.argmax(1)]
+
+    def effect_statistics(self, split:str="train")->dict:
+        "Effects, standard errors and log ratios of the cells of `split`, within batch groups"
+        if split == "train" and self.train_effects is not None: return self.train_effects
+        rows, groups = self.indices_of(split), self.groups()
+        return effect_statistics(self.counts(rows), self.labels[rows], self.config["control"], self.genes,
+                                 None if groups is None else groups[rows])
+
     def node_features(self, max_cells:int=5000, seed:int=0)->np.ndarray:
         "(P, G) correlation of each node's gene with every measured gene in TRAIN control cells"
         return control_correlation_features(self, max_cells, seed)
@@ -113,9 +126,8 @@ def observed_effects(
     prepared:PreparedData, # output of `prepare`
     split:str="test",      # the cells the effects are computed from
 )->pd.DataFrame:           # (perturbations in the split, G) pseudobulk effects vs the split's controls
-    "Observed effects from the cells of `split` only (SPEC §7)"
-    counts, labels = split_counts(prepared, split)
-    return pseudobulk_effects(counts, labels, prepared.config["control"], prepared.genes)
+    "Observed effects from the cells of `split` only, within batch groups when there is a batch key"
+    return prepared.effect_statistics(split)["effect"]
 
 # %% ../nbs/01b_prepared.ipynb #dc1b7739
 def make_batch(
@@ -379,6 +391,10 @@ def prepare(
         counts = _RowReader(work, adata_rows, layer) if backed else count_matrix(work, layer)
         cf_table, cf_index = counterfactual_references(counts, labels, artifact, cell_split, m=n_cf_cells, seed=seed)
     covariate, covariate_names = (np.zeros((len(labels), 0), np.float32), []) if groups is None else one_hot(groups)
+    with timer("effects"):
+        train = np.flatnonzero(cell_split == "train")
+        train_effects = effect_statistics(read_rows(work, adata_rows[train], layer), labels[train], control,
+                                          list(work.var_names), None if groups is None else groups[train])
     config = dict(perturbation_key=perturbation_key, control=control, split=split, holdout=holdout, layer=layer,
                   batch_key=batch_key, sep=sep, min_cells=min_cells, qc=qc, doublets=doublets, k_mad=k_mad,
                   filters=(dict(_FILTERS) if filters is True else filters), n_top_de=n_top_de,
@@ -392,4 +408,4 @@ def prepare(
         split=cell_split, pair=pairs_to_names(pair_pos, qc_table.index.to_numpy()), delta=delta,
         cf_table=cf_table, cf_index=cf_index, covariate=covariate, covariate_names=covariate_names,
         n_cells_per_node=np.asarray(dosage[cell_split == "train"].sum(axis=0)).ravel().astype(np.int64),
-        config=config, adata_rows=adata_rows)
+        config=config, adata_rows=adata_rows, train_effects=train_effects)

@@ -20,7 +20,8 @@ from .data import log_normalize, pseudobulk_effects
 from .losses import iwelbo
 from .metrics import (additive_baseline, control_correlation_network, effect_magnitude_network, effect_metrics,
                             embed_genes, global_mean_baseline, grn_statistical_metrics, grn_truth_metrics,
-                            linear_baseline, perturbation_mean_baseline, random_network, read_edge_file,
+                            linear_baseline, modular_response_network, network_deconvolution_network,
+                            perturbation_mean_baseline, random_network, read_edge_file,
                             alignment_target_network,
                             statistics_at_k)
 from .prepared import PreparedData, observed_effects, split_counts
@@ -147,7 +148,9 @@ def grn_scores(
              "control_correlation": control_correlation_network(
                  log_normalize(train_counts[train_labels == control]), prepared.genes, nodes),
              "random": random_network(nodes, seed=seed),
-             "alignment_target": _alignment_target(prepared, model.n_g0)}
+             "alignment_target": _alignment_target(prepared, model.n_g0),
+             "network_deconvolution": network_deconvolution_network(train_effects, nodes),
+             "modular_response": modular_response_network(train_effects, nodes)}
     for name, scores in naive.items():
         out.update(_network_scores(f"baseline.{name}.grn", scores, expr, prepared, labels, known, ks, seed))
     return out

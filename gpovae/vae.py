@@ -129,6 +129,8 @@ class GPOVAEModule(nn.Module):
         mean_field:bool=False,               # q(z_b | x, c) instead of q(z_b | x, z_p, a e_a, c)
         x_loc:Tensor|None=None, x_scale:Tensor|None=None,   # (G,) standardisation of log1p x
         dropout:float=0.,
+        linear_effects:bool=False,           # add a linear path dosage @ B (P x G) to the decoder output
+        n_sources:int|None=None,             # gpo: direct-effect strengths for the first n_sources nodes (total-effect GRN)
     ):
         super().__init__()
         if variant not in VARIANTS:
@@ -152,7 +154,9 @@ class GPOVAEModule(nn.Module):
         self.register_buffer("effect_prior_scale", torch.tensor(float(effect_prior_scale)))
         self.register_buffer("x_loc", torch.zeros(n_genes) if x_loc is None else torch.as_tensor(x_loc).float())
         self.register_buffer("x_scale", torch.ones(n_genes) if x_scale is None else torch.as_tensor(x_scale).float())
-        self.grn = GRNLayer(n_nodes, self.n_pert, init_prob=init_mask_prob, prior_adjacency=prior_adjacency)
+        self.grn = GRNLayer(n_nodes, self.n_pert, init_prob=init_mask_prob, prior_adjacency=prior_adjacency,
+                            n_sources=n_sources if variant == "gpo" else None)
+        self.linear_effects = nn.Parameter(torch.zeros(n_nodes, n_genes)) if linear_effects else None
         self.effect_encoder = ResidualMLP(self.n_pert + n_feat, 2 * self.n_pert, n_hidden_effect, n_layers_effect, dropout)
         n_enc = n_genes + n_covariates + (0 if mean_field else self.n_pert + n_art)
         self.basal_encoder = ResidualMLP(n_enc, 2 * n_latent, n_hidden_encoder, n_layers_encoder, dropout)
@@ -216,11 +220,13 @@ class GPOVAEModule(nn.Module):
         return _normal(self.basal_encoder(self._inputs(parts, S)))
 
     def decode(self, z_basal:Tensor, z_pert:Tensor, artifact:Tensor, artifact_emb:Tensor|None,
-               covariate:Tensor, library:Tensor)->Distribution:
-        "p(x | [z_b; z_p; a e_a; c], l) with batch shape (S, B, G)"
+               covariate:Tensor, library:Tensor, dosage:Tensor|None=None)->Distribution:
+        "p(x | [z_b; z_p; a e_a; c], l) with batch shape (S, B, G); `dosage` (B, P) feeds the linear effect path"
         S = z_basal.shape[0]
         parts = [z_basal, z_pert, *self._artifact_term(artifact, artifact_emb, S), covariate.to(z_basal.dtype)]
         f = self.decoder(self._inputs(parts, S))
+        if self.linear_effects is not None and dosage is not None:
+            f = f + math.log(2) * (dosage.to(f.dtype) @ self.linear_effects)   # B is in log2 units
         return make_likelihood(self.likelihood, f, library.to(f.dtype), self.log_param)
 
     def check_batch(self, batch:dict)->None:
@@ -269,7 +275,7 @@ class GPOVAEModule(nn.Module):
             "p_effects": Normal(zeros, self.effect_prior_scale.to(zeros.dtype) + zeros),
             "p_z_basal": Normal(torch.zeros_like(z_basal[0]), torch.ones_like(z_basal[0])),
             "p_x": self.decode(z_basal, q_samples["z_pert"], batch[KEYS.artifact], q_samples.get("artifact_emb"),
-                               self.covariate_of(batch), batch[KEYS.library]),
+                               self.covariate_of(batch), batch[KEYS.library], batch[KEYS.dosage]),
         }
         if self.has_artifact:
             e_a = q_samples["artifact_emb"][0]
