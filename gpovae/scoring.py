@@ -16,7 +16,7 @@ import torch
 from pandas import DataFrame
 
 from .core import GPOVAEInputError, logger, subsample_rows
-from .data import log_normalize, pseudobulk_effects
+from .data import log_normalize
 from .losses import iwelbo
 from .metrics import (additive_baseline, control_correlation_network, effect_magnitude_network, effect_metrics,
                             embed_genes, global_mean_baseline, grn_statistical_metrics, grn_truth_metrics,
@@ -30,9 +30,9 @@ from .prepared import PreparedData, observed_effects, split_counts
 def training_effects(
     prepared:PreparedData, # output of `prepare`
 )->tuple:                  # (train counts, train labels, train pseudobulk effects)
-    "Training-split counts, labels and effects: everything the baselines may learn from"
+    "Training-split counts, labels and effects (within batch groups): everything the baselines may learn from"
     counts, labels = split_counts(prepared, "train")
-    return counts, labels, pseudobulk_effects(counts, labels, prepared.config["control"], prepared.genes)
+    return counts, labels, prepared.effect_statistics("train")["effect"]
 
 # %% ../nbs/06a_scoring.ipynb #48016c49
 def perturbation_settings(

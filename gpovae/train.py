@@ -26,7 +26,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from .core import KEYS, GPOVAEInputError, logger, subsample_rows
-from .grn import edge_table
+from .grn import edge_table, total_effects
 from .losses import compute_losses, iwelbo, total_effect_alignment
 from .prepared import PreparedData, make_loader, observed_effects
 from .vae import GPOVAEModule
@@ -40,7 +40,7 @@ _COMMON = dict(
     beta_cf=0.1, fc_threshold=0.4, n_hops=5, alpha=None, max_zero_rows=None,
     batch_size=512, lr=3e-4, weight_decay=1e-6, gradient_clip=100., patience=30, max_epochs=2000,
     monitor="effects", n_control_cells=256,
-    grn_objective="total_effect", edge_cost=2., linear_effects=True, min_epochs=10, grn_warmup_steps=1500,
+    grn_objective="total_effect", edge_cost=4., linear_effects=True, min_epochs=10, grn_warmup_steps=1500,
 )
 
 MONITORS = ("effects", "elbo", "loss")
@@ -272,6 +272,8 @@ def warm_start_grn(
     grn = module.grn
     parameters = [grn.mask_logits, grn.strength_raw, grn.shock]
     optimizer = torch.optim.Adam(parameters, lr=lr)
+    # the mask gradient is a noisy straight-through estimate: a decaying step settles it (less seed-to-seed spread)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(steps, 1), eta_min=lr / 20)
     generator = torch.Generator().manual_seed(seed)
     loss = torch.zeros(())
     for _ in range(steps):
@@ -279,8 +281,9 @@ def warm_start_grn(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        schedule.step()
     for p in parameters: p.grad = None
-    return float(loss)
+    return float(loss.detach())
 
 # %% ../nbs/05_train.ipynb #c957518f
 def _validation_effects(model, prepared:PreparedData)->tuple|None:
@@ -388,6 +391,7 @@ def fit_model(
         state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
         plan.load_state_dict(state)
     model.module.cpu()
+    _effects_of_unseen_nodes(model.module, prepared)
     if temporary and trainer.is_global_zero:
         shutil.rmtree(out_dir/"checkpoints", ignore_errors=True)    # weights are in the model; the log stays
     epochs = trainer.current_epoch
@@ -397,6 +401,29 @@ def fit_model(
                          final_score=float(trainer.callback_metrics.get(trainer.checkpoint_callback.monitor, math.nan)),
                          log=str(log))
     return model
+
+# %% ../nbs/05_train.ipynb #a6dd719b
+@torch.no_grad()
+def _effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData):
+    "Rows of the linear path for perturbed nodes without training cells, from the fitted GRN's total effects"
+    grn = module.grn
+    if module.linear_effects is None or grn.n_sources is None: return
+    unseen = np.flatnonzero(prepared.n_cells_per_node[:prepared.n_g0] == 0)
+    stats, sep = prepared.effect_statistics("train"), prepared.config["sep"]
+    position = {node: i for i, node in enumerate(prepared.nodes)}
+    singles = [label for label in stats["effect"].index if sep not in label]
+    if len(unseen) == 0 or len(singles) < 2: return
+    columns = np.flatnonzero(prepared.node_gene_index >= 0)
+    genes = prepared.node_gene_index[columns]
+    shocks = torch.zeros(len(unseen), prepared.n_nodes)
+    shocks[torch.arange(len(unseen)), torch.as_tensor(unseen)] = grn.shock[[position[s] for s in singles]].median()
+    predicted = total_effects(grn.direct_effects(), shocks)[:, columns].numpy().astype(np.float64)
+    seen_profiles = stats["effect"].loc[singles].to_numpy()[:, genes]
+    readout = np.linalg.lstsq(seen_profiles.T @ seen_profiles + np.trace(seen_profiles.T @ seen_profiles) / len(genes)
+                              * np.eye(len(genes)), seen_profiles.T @ stats["log_ratio"].loc[singles].to_numpy(), rcond=None)[0]
+    rows = predicted @ readout
+    rows[:, genes] = predicted
+    module.linear_effects[unseen] = torch.as_tensor(rows, dtype=torch.float32)
 
 # %% ../nbs/05_train.ipynb #8c7104cb
 def dosage_of(
@@ -564,7 +591,8 @@ def grn_edges(model, threshold:float=0.5, top_k:int|None=None, g0_only:bool=Fals
     if module.variant != "gpo":
         raise GPOVAEInputError(f"grn() needs variant='gpo'; a {module.variant!r} model has no gene-by-gene mask")
     probs = module.grn.probabilities()
-    if module.grn.n_sources is not None:                   # direct effect of knocking t down, log2 units
+    signed = module.grn.n_sources is not None
+    if signed:                                             # direct effect of perturbing t, log2 units
         weights = (module.grn.shock[:, None] * module.grn.strengths()).detach()
     else:
         _, draws = module.sample_rows(torch.arange(module.n_nodes), n_draws, torch.Generator().manual_seed(0))
@@ -573,7 +601,12 @@ def grn_edges(model, threshold:float=0.5, top_k:int|None=None, g0_only:bool=Fals
     if g0_only:
         n = model.n_g0
         probs, weights, nodes = probs[:n, :n], weights[:n, :n], nodes[:n]
-    return edge_table(probs, nodes, weights, threshold=threshold, top_k=top_k)
+    edges = edge_table(probs, nodes, weights, threshold=threshold, top_k=top_k)
+    if not signed:
+        return edges.assign(mode="unknown")
+    position = {node: i for i, node in enumerate(model.nodes)}
+    strength = module.grn.strengths().detach().numpy()[edges.source.map(position), edges.target.map(position)]
+    return edges.assign(mode=np.where(strength > 0, "activation", "repression"))
 
 # %% ../nbs/05_train.ipynb #fb645625
 def save_model(model, path):
