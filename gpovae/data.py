@@ -529,7 +529,7 @@ def effect_statistics(
     control:str,            # control label
     genes:list,             # (G,) column names
     groups:np.ndarray|None=None, # (N,) batch / replicate of each cell: effects are taken within groups
-    pseudocount:float=0.1,  # added to mean CP10k before the log ratio
+    pseudocount:float=1.,   # added to mean CP10k before the log ratio (shrinks ratios of rare genes)
 )->dict:                    # DataFrames (perturbations x genes): effect, se, log_ratio; Series n_cells
     "Signed pseudobulk effects within groups, their standard errors and log2 ratios of mean expression"
     labels = np.asarray(labels).astype(str)

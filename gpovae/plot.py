@@ -67,12 +67,8 @@ def to_networkx(
     if edges.duplicated(["source", "target"]).any():
         raise GPOVAEInputError("`edges` has several rows for one (source, target) pair; keep one per pair, "
                                "e.g. edges.drop_duplicates(['source', 'target'])")
-    graph = nx.DiGraph()
     attributes = [column for column in edges.columns if column not in ("source", "target")]
-    records = edges[attributes].to_dict("records")
-    for source, target, values in zip(edges["source"], edges["target"], records):
-        graph.add_edge(source, target, **values)
-    return graph
+    return nx.from_pandas_edgelist(edges, "source", "target", edge_attr=attributes or None, create_using=nx.DiGraph)
 
 # %% ../nbs/07_plot.ipynb #ad022bcb
 def write_graphml(
@@ -88,7 +84,7 @@ def write_graphml(
 
 # %% ../nbs/07_plot.ipynb #7ab8d356
 _LAYOUTS = ("spring", "circular", "kamada_kawai")
-_SIGN_STYLE = {1: ("#d62728", "-|>", "activation"), -1: ("#1f77b4", "-[", "repression"), 0: ("#7f7f7f", "-", "zero weight")}
+_MODE_STYLE = {"activation": ("#d62728", "-|>"), "repression": ("#1f77b4", "-["), "unknown": ("#7f7f7f", "-")}
 _TRUE_EDGE, _OTHER_EDGE, _HIGHLIGHT, _NODE = "#2ca02c", "#9e9e9e", "#ff7f0e", "#c6dbef"
 
 def _layout(graph:nx.DiGraph, layout:str, seed)->dict:
@@ -96,11 +92,11 @@ def _layout(graph:nx.DiGraph, layout:str, seed)->dict:
     if layout == "circular":
         return nx.circular_layout(graph)
     if layout == "kamada_kawai":
-        return nx.kamada_kawai_layout(graph)
+        return nx.kamada_kawai_layout(graph.to_undirected(), weight=None)   # directed distances stack unreachable pairs
     rng = as_rng(seed)
     start = {node: rng.random(2) for node in graph.nodes}
     spacing = 2 / np.sqrt(graph.number_of_nodes())   # twice networkx's default: fewer overlapping labels
-    return nx.spring_layout(graph, pos=start, k=spacing, iterations=100, seed=0)
+    return nx.spring_layout(graph, pos=start, k=spacing, iterations=100, seed=0, weight=None)
 
 def _highlighted(highlight, nodes:set)->list:
     "The highlighted node names as a list, each checked to be a node of the edge table"
@@ -112,23 +108,35 @@ def _highlighted(highlight, nodes:set)->list:
         raise GPOVAEInputError(f"highlight {unknown} is not a node of `edges`; pick names from the source/target columns")
     return names
 
+def _modes(edges:DataFrame)->np.ndarray:
+    "The `mode` of each edge ('unknown' without the column), checked against the known modes"
+    if "mode" not in edges.columns:
+        return np.full(len(edges), "unknown", dtype=object)
+    modes = edges["mode"].astype(str).to_numpy(dtype=object)
+    wrong = sorted(set(modes) - set(_MODE_STYLE))
+    if wrong:
+        raise GPOVAEInputError(f"`mode` must be one of {list(_MODE_STYLE)}, found {wrong}; pass `model.grn()` as it is")
+    return modes
+
 # %% ../nbs/07_plot.ipynb #afed5be3
 def _edge_styles(
     top:DataFrame,    # the drawn edges (str names, no self-loops)
     truth,            # None or a DataFrame with source, target
     highlight:list,   # highlighted node names
+    fade:bool=True,   # fade the edges that touch no highlighted node
 )->tuple:             # (colors, heads, widths, legend handles, title suffix)
-    "Per-edge colour (sign or truth), head (sign), width (probability) and the legend"
-    signs = np.sign(top["weight"].to_numpy(dtype=float)).astype(int)
-    heads = [_SIGN_STYLE[sign][1] for sign in signs]
-    widths = list(0.5 + 3 * top["probability"].to_numpy(dtype=float))
+    "Per-edge colour (mode or truth), head (mode), width (|weight|) and the legend"
+    modes = _modes(top)
+    heads = [_MODE_STYLE[mode][1] for mode in modes]
+    size = np.abs(top["weight"].to_numpy(dtype=float))
+    widths = list(0.5 + 3 * size / (size.max() if len(size) and size.max() > 0 else 1.))
     handles, suffix = [], ""
     if truth is None:
-        colors = [_SIGN_STYLE[sign][0] for sign in signs]
-        for sign in (1, -1, 0):
-            color, _, name = _SIGN_STYLE[sign]
-            if (signs == sign).any():
-                handles.append(Line2D([], [], color=color, lw=2, label=f"{name} ({int((signs == sign).sum())})"))
+        colors = [_MODE_STYLE[mode][0] for mode in modes]
+        for mode, (color, _) in _MODE_STYLE.items():
+            if (modes == mode).any():
+                name = "mode unknown" if mode == "unknown" else mode
+                handles.append(Line2D([], [], color=color, lw=2, label=f"{name} ({int((modes == mode).sum())})"))
     else:
         known = set(zip(truth["source"].astype(str), truth["target"].astype(str)))
         known = {(s, t) for s, t in known if s != t}
@@ -140,7 +148,7 @@ def _edge_styles(
         handles.append(Line2D([], [], color="k", marker="|", lw=1, label="repression (bar)"))
         suffix = f"; {int(is_true.sum())} of {len(known)} true edges recovered"
     touched = top["source"].isin(highlight) | top["target"].isin(highlight)
-    alphas = np.where(touched.to_numpy() | (len(highlight) == 0), 0.85, 0.25)
+    alphas = np.where(touched.to_numpy() | (len(highlight) == 0) | (not fade), 0.85, 0.25)
     colors = [to_rgba(color, alpha) for color, alpha in zip(colors, alphas)]
     if highlight:
         handles.append(Line2D([], [], color=_HIGHLIGHT, marker="o", ls="", markersize=9, label="highlighted"))
@@ -158,7 +166,7 @@ def _draw_graph(ax:Axes, graph:nx.DiGraph, pos:dict, highlight:list, edgelist:li
 
 # %% ../nbs/07_plot.ipynb #aabc1dac
 def plot_grn(
-    edges:DataFrame,           # columns source, target, probability, weight (e.g. `model.grn()`)
+    edges:DataFrame,           # columns source, target, probability, weight and optionally mode (`model.grn()`)
     highlight=None,            # a node name or a list of names to emphasise (must occur in `edges`)
     top_k:int=50,              # draw the `top_k` most probable edges
     layout:str="spring",       # "spring", "circular" or "kamada_kawai"
@@ -166,9 +174,11 @@ def plot_grn(
     truth:DataFrame|None=None, # known edges (columns source, target): colour the recovered true edges
     path=None,                 # also save the figure here (PNG, 120 dpi)
     ax:Axes|None=None,         # draw into this Axes instead of a new figure
+    fade:bool=True,            # with `highlight`, fade the edges that touch no highlighted node
 )->Figure:                     # the figure holding the drawing
-    "Network drawing of the most probable GRN edges: width ~ probability, head = sign, colour = sign or truth"
+    "Network drawing of the most probable GRN edges: width ~ |weight|, head = mode, colour = mode or truth"
     _check_columns(edges, ["source", "target", "probability", "weight"], "edges", "pass `model.grn()` or the run's grn.csv")
+    _modes(edges)
     if truth is not None:
         _check_columns(truth, ["source", "target"], "truth", "pass known edges, e.g. adata.uns['grn_true']")
     if not isinstance(top_k, (int, np.integer)) or top_k < 1:
@@ -179,7 +189,7 @@ def plot_grn(
     top = _drop_self_loops(edges).sort_values(["probability", "source", "target"], ascending=[False, True, True]).head(top_k)
     graph = to_networkx(top)
     graph.add_nodes_from(highlight)
-    colors, heads, widths, handles, suffix = _edge_styles(top, truth, highlight)
+    colors, heads, widths, handles, suffix = _edge_styles(top, truth, highlight, fade)
     fig = ax.figure if ax is not None else _new_figure(7, 6)
     ax = ax if ax is not None else fig.add_subplot()
     ax.set_axis_off()
@@ -189,7 +199,8 @@ def plot_grn(
     else:
         edgelist = list(zip(top["source"], top["target"]))
         _draw_graph(ax, graph, _layout(graph, layout, seed), highlight, edgelist, colors, heads, widths)
-        ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.), ncol=min(len(handles), 3), fontsize=8,
+                  frameon=False)
     _save(fig, path)
     return fig
 

@@ -454,6 +454,30 @@ def _log_normalized(mu:torch.Tensor)->torch.Tensor:
     "log2(1e4 * mu / sum(mu) + 1) per cell"
     return torch.log2(1e4 * mu / mu.sum(-1, keepdim=True) + 1)
 
+def _expected_log_normalized(
+    px,                       # the decoder's count distribution, batch shape (..., B, G)
+    library:torch.Tensor,     # (B,) library sizes
+    max_count:int=64,         # counts summed exactly below this; larger means use log of the mean
+    gene_block:int=1024,
+)->torch.Tensor:              # (..., B, G)
+    "E[log2(1e4 x / l + 1)] for counts x ~ px: exact sum over small counts, log of the mean where counts are large"
+    mu = px.mean
+    plain = _log_normalized(mu)
+    if not isinstance(px, (torch.distributions.NegativeBinomial, torch.distributions.Poisson)): return plain
+    k = torch.arange(max_count, dtype=mu.dtype, device=mu.device).view(-1, *([1] * mu.ndim))
+    value = torch.log2(1e4 * k / library.to(mu.dtype)[:, None] + 1)                  # (K, ..., B, 1)
+    small = mu + 6 * px.variance.sqrt() < max_count - 1
+    out = plain.clone()
+    for start in range(0, mu.shape[-1], gene_block):
+        cols = slice(start, start + gene_block)
+        if isinstance(px, torch.distributions.Poisson):
+            block = torch.distributions.Poisson(mu[..., cols], validate_args=False)
+        else:
+            block = torch.distributions.NegativeBinomial(px.total_count[..., cols], logits=px.logits[..., cols], validate_args=False)
+        exact = (block.log_prob(k).exp() * value).sum(0)
+        out[..., cols] = torch.where(small[..., cols], exact, plain[..., cols])
+    return out
+
 @torch.no_grad()
 def _control_basal(module:GPOVAEModule, x:torch.Tensor, covariate:torch.Tensor)->tuple:
     "Basal means (1, n, L) of control cells and the decoder inputs they need"
@@ -478,14 +502,14 @@ def predict_effects(
     control_x, control_covariate, dosage = control_x.to(device), control_covariate.to(device), dosage.to(device)
     z_basal, zero_pert, artifact, artifact_emb = _control_basal(module, control_x, control_covariate)
     library = control_x.sum(1)
-    base = _log_normalized(module.decode(z_basal, zero_pert, artifact, artifact_emb, control_covariate, library).mean)
+    base = _expected_log_normalized(module.decode(z_basal, zero_pert, artifact, artifact_emb, control_covariate, library), library)
     z_pert = module.sample_z_pert(dosage, n_particles, generator).mean(0)          # (T, n_pert)
     effects = []
     for row, dose in zip(z_pert, dosage):
         shifted = row.expand(1, control_x.shape[0], -1)
         doses = dose.expand(control_x.shape[0], -1)
-        mu = module.decode(z_basal, shifted, artifact, artifact_emb, control_covariate, library, doses).mean
-        effects.append((_log_normalized(mu) - base).mean((0, 1)))
+        px = module.decode(z_basal, shifted, artifact, artifact_emb, control_covariate, library, doses)
+        effects.append((_expected_log_normalized(px, library) - base).mean((0, 1)))
     return torch.stack(effects).cpu().numpy()
 
 # %% ../nbs/05_train.ipynb #6358a44a

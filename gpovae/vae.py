@@ -162,6 +162,8 @@ class GPOVAEModule(nn.Module):
         self.basal_encoder = ResidualMLP(n_enc, 2 * n_latent, n_hidden_encoder, n_layers_encoder, dropout)
         self.decoder = ResidualMLP(n_latent + self.n_pert + n_art + n_covariates, n_genes,
                                    n_hidden_decoder, n_layers_decoder, dropout)
+        if linear_effects:        # the latent path starts silent: effects start on the linear path alone
+            with torch.no_grad(): self.decoder.input.weight[:, n_latent:n_latent + self.n_pert] = 0.
         self.log_param = nn.Parameter(torch.zeros(n_genes)) if likelihood != "poisson" else None
         if self.has_artifact:
             self.artifact_loc = nn.Parameter(torch.zeros(n_latent))
