@@ -1,6 +1,6 @@
 __version__ = "0.0.1"
 
-# The public names of SPEC §10, imported on first use so that `gpovae --help` stays fast.
+# The public names of the package, imported on first use so that `gpovae --help` stays fast.
 _EXPORTS = {
     "simulate_perturbseq": "gpovae.simulate",
     "prepare": "gpovae.prepared",

@@ -145,7 +145,7 @@ def validate_adata(
     gene_key:str|None=None, # var column with gene symbols; None: var_names
     chunk_size:int=10_000, # rows read at a time for the value checks
 )->None: # raises GPOVAEInputError (TypeError for a non-AnnData) on the first problem
-    "Check an AnnData against the input contract (SPEC §3); one clear error per problem"
+    "Check an AnnData against the input contract; one clear error per problem"
     if not isinstance(adata, AnnData):
         raise TypeError(f"expected an AnnData, got {type(adata).__name__}; read it with anndata.read_h5ad(path)")
     if adata.n_obs == 0 or adata.n_vars == 0:

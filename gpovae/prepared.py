@@ -77,7 +77,7 @@ class PreparedData:
         return np.flatnonzero(self.split == split)
 
     def n_train_cells(self)->int:
-        "Number of training cells (N_train of SPEC §5.3)"
+        "Number of training cells (N_train of)"
         return int((self.split == "train").sum())
 
     def n_artifact_train_cells(self)->int:
@@ -331,7 +331,7 @@ def prepare(
     adata:ad.AnnData,             # raw counts in X (or `layer`), cells in rows; in memory or backed
     perturbation_key:str="gene",  # obs column with each cell's perturbation label
     control:str="non-targeting",  # label of control cells
-    split:str="random",           # 'random', 'unseen' or 'unseen-combos' (SPEC §3.8)
+    split:str="random",           # 'random', 'unseen' or 'unseen-combos'
     holdout:list|None=None,       # perturbations held out by the unseen splits (None: sampled)
     layer:str|None=None,          # layer with the raw counts (None: X)
     batch_key:str|None=None,      # obs column: covariate, and pairing / doublet calls within its groups
