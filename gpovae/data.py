@@ -309,7 +309,8 @@ def _de_table(adata:AnnData, labels:np.ndarray, control:str, layer:str|None=None
         if len(cells) > max_cells_per_group: cells = rng.choice(cells, max_cells_per_group, replace=False)
         picked.append(cells)
     rows = np.sort(np.concatenate(picked))
-    sub = AnnData(log_normalize(read_rows(adata, rows, layer)), obs=pd.DataFrame({"label": pd.Categorical(labels[rows])}))
+    obs = pd.DataFrame({"label": pd.Categorical(labels[rows])}, index=[str(r) for r in rows])   # string index: no anndata warning
+    sub = AnnData(log_normalize(read_rows(adata, rows, layer)), obs=obs)
     sub.var_names = adata.var_names
     sizes = sub.obs["label"].value_counts()
     groups = sorted(g for g in sizes.index if g != control and sizes[g] >= 3)
