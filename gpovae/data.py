@@ -300,12 +300,13 @@ def annotate_qc(
 
 # %% ../nbs/01_data.ipynb #00a3e2fb
 def _de_table(adata:AnnData, labels:np.ndarray, control:str, layer:str|None=None,
-              max_cells_per_group:int=500, seed:int=0)->pd.DataFrame:
+              max_cells_per_group:int=500, seed:int=0, usable:np.ndarray|None=None)->pd.DataFrame:
     "Wilcoxon DE of every perturbation vs control on <= max_cells_per_group seeded cells per label (long table)"
     rng = as_rng(seed)
     picked = []
-    for label in np.unique(labels):
-        cells = np.flatnonzero(labels == label)
+    usable = np.ones(len(labels), dtype=bool) if usable is None else np.asarray(usable, dtype=bool)
+    for label in np.unique(labels[usable]):
+        cells = np.flatnonzero((labels == label) & usable)
         if len(cells) > max_cells_per_group: cells = rng.choice(cells, max_cells_per_group, replace=False)
         picked.append(cells)
     rows = np.sort(np.concatenate(picked))
@@ -412,6 +413,7 @@ def select_nodes(
     include_unmeasured:bool=True, # keep perturbed genes that are not in var_names as G0 nodes
     sep:str="+", # separator of combined perturbations
     seed:int=0, # seed of the subsample
+    de_cells:np.ndarray|None=None, # (N,) bool: the cells the DE test may use (e.g. training cells); None: all
 )->tuple[list, int]: # (nodes: G0 sorted then G+ sorted, n_g0)
     "GRN nodes: perturbed genes G0, then genes strongly DE in some perturbation (G+)"
     labels = _checked_labels(adata, labels, control)
@@ -420,7 +422,7 @@ def select_nodes(
     if not include_unmeasured: g0 = [t for t in g0 if t in genes]
     unmeasured = [t for t in g0 if t not in genes]
     if unmeasured: logger.info(f"select_nodes: {len(unmeasured)} perturbed genes are not measured (nodes without expression): {unmeasured[:10]}")
-    table = _de_table(adata, labels, control, layer, max_cells_per_group, seed)
+    table = _de_table(adata, labels, control, layer, max_cells_per_group, seed, de_cells)
     table = table[_is_de(table, lfc_threshold, alpha) & ~table["names"].isin(g0)]
     extended = set(table.groupby("group", observed=True).head(n_top)["names"])
     logger.info(f"select_nodes: |G0| = {len(g0)}, |G+| = {len(extended)} (top {n_top} DE genes per perturbation)")

@@ -364,9 +364,13 @@ def prepare(
             qc_table, qc_thresholds = pd.DataFrame({"artifact": False}, index=adata.obs_names.copy()), {}
     with timer("filters"):
         keep = _filter_cells(adata, labels, control, min_cells, filters, layer, sep, seed)
+    with timer("split"):
+        cell_split = split_cells(labels[keep], control, mode=split, holdout=holdout, seed=seed, sep=sep).astype(object)
     with timer("nodes"):
+        training = np.zeros(len(labels), dtype=bool)
+        training[np.flatnonzero(keep)[cell_split == "train"]] = True      # G+ from training cells only
         nodes, n_g0 = select_nodes(adata, labels, control, layer=layer, n_top=n_top_de, lfc_threshold=lfc_threshold,
-                                   alpha=alpha, sep=sep, seed=seed)
+                                   alpha=alpha, sep=sep, seed=seed, de_cells=training)
         nodes, n_g0 = _keep_targeted_g0(list(nodes), int(n_g0), labels[keep], control, sep)
         gene_position = {g: j for j, g in enumerate(adata.var_names)}
         node_gene_index = np.array([gene_position.get(n, -1) for n in nodes], dtype=np.int64)
@@ -378,8 +382,6 @@ def prepare(
         artifact = qc_table["artifact"].to_numpy().astype(np.int8)
         groups = None if batch_key is None else adata.obs[batch_key].astype(str).to_numpy()[rows]
         dosage = dosage_matrix(labels, nodes, control, sep)
-    with timer("split"):
-        cell_split = split_cells(labels, control, mode=split, holdout=holdout, seed=seed, sep=sep).astype(object)
     with timer("pairing"):
         expr = _node_expression(work, adata_rows, layer, node_gene_index[measured], chunk_size)
         pair_pos = pair_controls(expr, labels, control, cell_split, groups=groups, method=pairing, seed=seed)
