@@ -404,7 +404,7 @@ def fit_model(
 
 # %% ../nbs/05_train.ipynb #a6dd719b
 @torch.no_grad()
-def _effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData):
+def _effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, min_effect:float=0.1):
     "Rows of the linear path for perturbed nodes without training cells, from the fitted GRN's total effects"
     grn = module.grn
     if module.linear_effects is None or grn.n_sources is None: return
@@ -418,11 +418,10 @@ def _effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData):
     shocks = torch.zeros(len(unseen), prepared.n_nodes)
     shocks[torch.arange(len(unseen)), torch.as_tensor(unseen)] = grn.shock[[position[s] for s in singles]].median()
     predicted = total_effects(grn.direct_effects(), shocks)[:, columns].numpy().astype(np.float64)
-    seen_profiles = stats["effect"].loc[singles].to_numpy()[:, genes]
-    readout = np.linalg.lstsq(seen_profiles.T @ seen_profiles + np.trace(seen_profiles.T @ seen_profiles) / len(genes)
-                              * np.eye(len(genes)), seen_profiles.T @ stats["log_ratio"].loc[singles].to_numpy(), rcond=None)[0]
-    rows = predicted @ readout
-    rows[:, genes] = predicted
+    rows = module.linear_effects[unseen].numpy().astype(np.float64)   # the ridge guess from node features
+    for i in range(len(unseen)):
+        moved = np.abs(predicted[i]) >= min_effect                    # where the network predicts a clear change
+        rows[i, genes[moved]] = predicted[i, moved]
     module.linear_effects[unseen] = torch.as_tensor(rows, dtype=torch.float32)
 
 # %% ../nbs/05_train.ipynb #8c7104cb
