@@ -155,7 +155,7 @@ def total_effect_alignment(
     grn = module.grn
     W = grn.mask_logits
     mask = sample_mask(W, module.temperature, n_particles, generator)          # (S, P, P)
-    shocks = targets["dosage"].to(W.dtype) * grn.shock                          # (T, P)
+    shocks = targets["dosage"].to(W.dtype) * grn.shocks()                       # (T, P)
     predicted = total_effects(grn.direct_effects(mask), shocks.expand(n_particles, *shocks.shape))
     z = (targets["effect"] - predicted[..., targets["columns"]]) / targets["se"]
     fit = F.huber_loss(z, torch.zeros_like(z), delta=huber_delta, reduction="none").sum((-2, -1)).mean()

@@ -26,7 +26,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from .core import KEYS, GPOVAEInputError, logger, subsample_rows
-from .grn import edge_table, total_effects
+from .grn import edge_table, shock_parameter, total_effects
 from .losses import compute_losses, iwelbo, total_effect_alignment
 from .prepared import PreparedData, make_loader, observed_effects
 from .vae import GPOVAEModule
@@ -244,7 +244,7 @@ def _start_from_training_effects(module:GPOVAEModule, prepared:PreparedData, fea
         for label, t in zip(singles, rows):
             gene = prepared.node_gene_index[t]
             if gene >= 0:
-                module.grn.shock[t] = min(float(stats["effect"].loc[label].iloc[gene]), -0.1)
+                module.grn.shock[t] = shock_parameter(min(float(stats["effect"].loc[label].iloc[gene]), -0.1))
 
 def alignment_targets(
     prepared:PreparedData,  # output of `prepare`
@@ -416,7 +416,7 @@ def _effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, min_eff
     columns = np.flatnonzero(prepared.node_gene_index >= 0)
     genes = prepared.node_gene_index[columns]
     shocks = torch.zeros(len(unseen), prepared.n_nodes)
-    shocks[torch.arange(len(unseen)), torch.as_tensor(unseen)] = grn.shock[[position[s] for s in singles]].median()
+    shocks[torch.arange(len(unseen)), torch.as_tensor(unseen)] = grn.shocks()[[position[s] for s in singles]].median()
     predicted = total_effects(grn.direct_effects(), shocks)[:, columns].numpy().astype(np.float64)
     rows = module.linear_effects[unseen].numpy().astype(np.float64)   # the ridge guess from node features
     for i in range(len(unseen)):
@@ -616,7 +616,7 @@ def grn_edges(model, threshold:float=0.5, top_k:int|None=None, g0_only:bool=Fals
     probs = module.grn.probabilities()
     signed = module.grn.n_sources is not None
     if signed:                                             # direct effect of perturbing t, log2 units
-        weights = (module.grn.shock[:, None] * module.grn.strengths()).detach()
+        weights = (module.grn.shocks()[:, None] * module.grn.strengths()).detach()
     else:
         _, draws = module.sample_rows(torch.arange(module.n_nodes), n_draws, torch.Generator().manual_seed(0))
         weights = (draws["mask"] * draws["effects"]).mean(0)
