@@ -19,21 +19,12 @@ from scipy.sparse.csgraph import shortest_path
 from scipy.stats import mannwhitneyu, wasserstein_distance
 from sklearn.metrics import r2_score
 
-from .core import GPOVAEInputError, as_rng, logger
+from .core import GPOVAEInputError, as_rng, logger, pearson_or_none
 
 # %% ../nbs/06_metrics.ipynb #7c44a009
 def _put(out:dict, key:str, value:float|None):
     "Store `value` as a float under `key`, or leave the key out when it is undefined (`None`)"
     if value is not None: out[key] = float(value)
-
-def _pearson(a:np.ndarray, b:np.ndarray)->float|None:
-    "Pearson correlation of two 1-D arrays; None when fewer than two values or either is constant"
-    if a.size < 2: return None
-    a = a - a.mean()
-    b = b - b.mean()
-    denom = np.sqrt((a * a).sum() * (b * b).sum())
-    if denom == 0: return None
-    return float((a * b).sum() / denom)
 
 def _r2(observed:np.ndarray, predicted:np.ndarray)->float|None:
     "scikit-learn `r2_score` of flattened arrays; None when the observed values are constant"
@@ -80,13 +71,13 @@ def effect_metrics(
     n_perts, n_genes = o.shape
     if n_perts == 0 or n_genes == 0: return {}
     out = {"n_perturbations": float(n_perts)}
-    _put(out, "pearson", _pearson(p.ravel(), o.ravel()))
+    _put(out, "pearson", pearson_or_none(p.ravel(), o.ravel()))
     _put(out, "r2", _r2(o.ravel(), p.ravel()))
     rows = np.arange(n_perts)[:, None]
     top = _top_genes(o, min(top_k, n_genes))
-    _put(out, f"pearson_top{top_k}", _pearson(p[rows, top].ravel(), o[rows, top].ravel()))
+    _put(out, f"pearson_top{top_k}", pearson_or_none(p[rows, top].ravel(), o[rows, top].ravel()))
     _put(out, f"r2_top{top_k}", _r2(o[rows, top].ravel(), p[rows, top].ravel()))
-    per_pert = [_pearson(p[i], o[i]) for i in range(n_perts)]
+    per_pert = [pearson_or_none(p[i], o[i]) for i in range(n_perts)]
     defined = [r for r in per_pert if r is not None]
     if len(defined) < n_perts: logger.info(f"pearson_delta: {n_perts - len(defined)} constant rows skipped")
     if defined: out["pearson_delta"] = float(np.mean(defined))

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from pandas import DataFrame
 
-from .core import GPOVAEInputError, as_rng, logger
+from .core import GPOVAEInputError, as_rng, logger, pearson_or_none
 
 # %% ../nbs/07_plot.ipynb #87ae4095
 def _new_figure(width:float, height:float)->Figure:
@@ -240,12 +240,6 @@ def plot_grn_heatmap(
     return fig
 
 # %% ../nbs/07_plot.ipynb #fa2ec32a
-def _pearson(a:np.ndarray, b:np.ndarray)->float|None:
-    "Pearson correlation, or None when it is undefined (fewer than 2 points, a constant vector)"
-    if len(a) < 2 or np.std(a) == 0 or np.std(b) == 0:
-        return None
-    return float(np.corrcoef(a, b)[0, 1])
-
 def _effect_rows(predicted:DataFrame, observed:DataFrame, perturbations)->list:
     "Validated labels to draw: `perturbations`, or every label in both tables"
     for name, table in (("predicted", predicted), ("observed", observed)):
@@ -277,7 +271,7 @@ def _top_points(predicted:DataFrame, observed:DataFrame, labels:list, top_k:int|
 # %% ../nbs/07_plot.ipynb #7767a229
 def _scatter_panel(ax:Axes, x:np.ndarray, y:np.ndarray, title:str)->None:
     "One observed-vs-predicted panel with the diagonal and the Pearson r in the title"
-    r = _pearson(x, y)
+    r = pearson_or_none(x, y)
     ax.scatter(x, y, s=12, alpha=0.7, color="#1f77b4", edgecolors="none")
     low = min(x.min(), y.min())
     high = max(x.max(), y.max())
