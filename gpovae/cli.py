@@ -283,8 +283,6 @@ def _fit(model, fit:dict, out:Path, resumed:bool):
     epochs = fit.get("max_epochs") or model.config["max_epochs"]
     start = f"continuing from {last}" if resume else f"up to {epochs} epochs"
     _say(f"train: {start} on {fit.get('accelerator', 'cpu')}, early stopping on validation {model.config['monitor']}")
-    log = folder/"logs"/"metrics.csv"
-    earlier = log.read_bytes() if resume and log.exists() else None
     terminal = sys.stdout.isatty()
     try:
         with contextlib.nullcontext() if terminal else _heartbeat("train"):
@@ -292,8 +290,6 @@ def _fit(model, fit:dict, out:Path, resumed:bool):
     except SystemExit:      # Lightning turns Ctrl-C during a fit into sys.exit(1), and ignores SIGINT from then on
         signal.signal(signal.SIGINT, signal.default_int_handler)
         raise KeyboardInterrupt from None
-    if earlier is not None and not log.exists():
-        log.write_bytes(earlier)    # a fit resumed after its last epoch trains nothing, and Lightning drops the old log
     history = model.history
     _say(f"train: {history['epochs']} epochs in {history['seconds']:.1f} s; best {history['monitor']} {history['best_score']:.4g}")
 

@@ -544,9 +544,9 @@ def effect_statistics(
     names = sorted(set(labels) - {control})
     if not names or control not in labels:
         raise GPOVAEInputError(f"effects need control cells labelled {control!r} and perturbed cells among these cells")
-    values = log_normalize(X) / np.log(2)
-    prop = log_normalize(X)
-    prop = prop.expm1() if sp.issparse(prop) else np.expm1(prop)
+    logged = log_normalize(X)
+    values = logged / np.log(2)
+    prop = logged.expm1() if sp.issparse(logged) else np.expm1(logged)
     shape = (len(names), len(genes))
     weight, effect, variance, ratio = np.zeros(len(names)), np.zeros(shape), np.zeros(shape), np.zeros(shape)
     for group in np.unique(groups):

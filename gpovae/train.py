@@ -326,7 +326,11 @@ def _trainer(config:dict, out_dir:Path, monitor:str, max_epochs:int, progress_ba
 
 def _keep_earlier_log(log:Path, earlier:pd.DataFrame|None)->None:
     "Put back the rows of epochs before the resumed one (Lightning's CSV logger starts a new file)"
-    if earlier is None or not log.exists(): return
+    if earlier is None: return
+    if not log.exists():        # a fit resumed after its last epoch trains nothing, and Lightning drops the old log
+        log.parent.mkdir(parents=True, exist_ok=True)
+        earlier.to_csv(log, index=False)
+        return
     new = pd.read_csv(log)
     first = new["epoch"].min() if len(new) else math.inf
     pd.concat([earlier[earlier["epoch"] < first], new], ignore_index=True).to_csv(log, index=False)
