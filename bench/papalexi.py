@@ -19,7 +19,7 @@ from gpovae.core import shared_data_path
 from gpovae.metrics import read_edge_file
 from gpovae.prepared import prepare
 from gpovae.scoring import evaluate
-from gpovae.train import GPOVAE
+from gpovae.model import GPOVAE
 
 
 def main():

@@ -5,7 +5,7 @@ _EXPORTS = {
     "simulate_perturbseq": "gpovae.simulate",
     "prepare": "gpovae.prepared",
     "PreparedData": "gpovae.prepared",
-    "GPOVAE": "gpovae.train",
+    "GPOVAE": "gpovae.model",
     "evaluate": "gpovae.scoring",
 }
 

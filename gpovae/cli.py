@@ -18,8 +18,10 @@ import sys
 import threading
 import time
 import warnings
+from dataclasses import fields
 from pathlib import Path
 
+from .config import Config, field_type
 from .core import GPOVAEInputError
 
 # %% ../nbs/08_cli.ipynb #f5665044
@@ -204,8 +206,8 @@ def _check_accelerator(fit:dict):
 
 # %% ../nbs/08_cli.ipynb #9c543d8d
 _PREPARE_FLAGS = ("perturbation_key", "control", "split", "holdout", "layer", "batch_key", "doublets", "min_cells")
-_MODEL_FLAGS = ("preset", "grn_objective", "edge_cost", "linear_effects", "lambda_grn", "lambda_sparsity", "n_hops",
-                "grn_warmup_steps", "min_epochs", "patience")
+# every hyperparameter is a flag; likelihood is set under data preparation, max_epochs is the fit's
+_MODEL_FLAGS = tuple(f.name for f in fields(Config) if f.name not in ("likelihood", "max_epochs"))
 _FIT_FLAGS = ("max_epochs", "accelerator", "devices", "cpu_threads")
 _RESUME_FLAGS = ("data", "accelerator", "devices", "cpu_threads")   # what may change when a run is continued
 
@@ -266,7 +268,7 @@ def _prepare(adata, settings:dict):
 
 def _model(prepared, settings:dict, prior):
     "A GPOVAE with the run's preset, hyperparameters, seed and prior network"
-    from gpovae.train import GPOVAE
+    from gpovae.model import GPOVAE
     hparams = dict(settings["model"])
     preset = hparams.pop("preset", "small")
     return GPOVAE(prepared, preset=preset, seed=settings.get("seed", 0), prior_network=prior, **hparams)
@@ -280,9 +282,9 @@ def _fit(model, fit:dict, out:Path, resumed:bool):
     resume = "last" if resumed and last.exists() else None
     if resume is None and not _is_worker():
         shutil.rmtree(folder, ignore_errors=True)
-    epochs = fit.get("max_epochs") or model.config["max_epochs"]
+    epochs = fit.get("max_epochs") or model.config.max_epochs
     start = f"continuing from {last}" if resume else f"up to {epochs} epochs"
-    _say(f"train: {start} on {fit.get('accelerator', 'cpu')}, early stopping on validation {model.config['monitor']}")
+    _say(f"train: {start} on {fit.get('accelerator', 'cpu')}, early stopping on validation {model.config.monitor}")
     terminal = sys.stdout.isatty()
     try:
         with contextlib.nullcontext() if terminal else _heartbeat("train"):
@@ -322,7 +324,7 @@ def _train_run(settings:dict, out:Path, resumed:bool)->dict:
     "Read, prepare, train (or continue), evaluate and write: the body of `gpovae train`"
     from gpovae.metrics import read_edge_file
     from gpovae.run import resolved_settings, write_config
-    from gpovae.train import GPOVAE
+    from gpovae.model import GPOVAE
     _check_accelerator(settings["fit"])
     prior = read_edge_file(settings["prior_network"]) if settings.get("prior_network") else None
     adata = _read(settings["data"], settings.get("backed", False))
@@ -580,22 +582,22 @@ def _train_flags(parser:argparse.ArgumentParser):
     model.add_argument("--preset", help="hyperparameter preset: small (default), adamson, k562 or rpe1")
     model.add_argument("--seed", type=int, help="seed of the split, pairing, weights and training (default 0)")
     model.add_argument("--prior-network", help="edge file (TSV/CSV, source and target) whose edges start as likely GRN edges")
-    model.add_argument("--grn-objective", choices=["total_effect", "paper"],
-                       help="fit the GRN to the training effects through total effects (default) or the paper's K-hop alignment")
-    model.add_argument("--edge-cost", type=float, help="price of a GRN edge in the total-effect fit (higher: sparser GRN)")
-    model.add_argument("--linear-effects", action=argparse.BooleanOptionalAction,
-                       help="linear effect path next to the decoder (default yes)")
-    model.add_argument("--lambda-grn", type=float, help="weight of the GRN alignment loss")
-    model.add_argument("--lambda-sparsity", type=float, help="weight of the GRN sparsity prior")
-    model.add_argument("--n-hops", type=int, help="hops K of the paper's alignment")
-    model.add_argument("--grn-warmup-steps", type=int, help="steps fitting the GRN to the training effects before the VAE")
     fit = parser.add_argument_group("training")
     fit.add_argument("--max-epochs", type=int, help="most epochs (default: the preset's)")
-    fit.add_argument("--min-epochs", type=int, help="epochs before early stopping may stop (default 10)")
-    fit.add_argument("--patience", type=int, help="epochs without improvement before stopping")
     fit.add_argument("--accelerator", choices=["cpu", "gpu", "auto"], help="where to train (default cpu)")
     fit.add_argument("--devices", help="Lightning devices, e.g. 1, 2 or auto (default auto)")
     fit.add_argument("--cpu-threads", type=int, help="torch threads on CPU (1 is fastest for the small preset)")
+    _config_flags({"model": model, "losses": parser.add_argument_group("losses"), "training": fit})
+
+def _config_flags(groups:dict):
+    "One flag per hyperparameter (`Config` field), with its help text, type and allowed values"
+    for f in fields(Config):
+        if f.name not in _MODEL_FLAGS or f.name == "preset": continue
+        flag, kind, choices = "--" + f.name.replace("_", "-"), field_type(f), f.metadata["choices"]
+        if kind is bool:
+            groups[f.metadata["group"]].add_argument(flag, action=argparse.BooleanOptionalAction, help=f.metadata["help"])
+        else:
+            groups[f.metadata["group"]].add_argument(flag, type=kind, choices=choices, help=f.metadata["help"])
 
 # %% ../nbs/08_cli.ipynb #2406c023
 def _build_parser()->argparse.ArgumentParser:

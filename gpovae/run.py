@@ -205,7 +205,7 @@ def check_settings(
     settings:dict, # sections as described above
 )->dict:           # the same settings, checked
     "Fail, naming the valid choices, on a setting that prepare, the model or fit would not accept"
-    from gpovae.train import resolve_config
+    from gpovae.config import resolve_config
     _check_names(settings, SECTIONS, "top level")
     _check_names(settings.get("prepare", {}), set(inspect.signature(prepare).parameters) - {"adata"}, "prepare")
     _check_names(settings.get("fit", {}), FIT_KEYS, "fit")
@@ -266,13 +266,13 @@ def resolved_settings(
 )->dict:           # the settings with every prepare argument and hyperparameter as used
     "The settings of a run with the values prepare and the model actually used"
     names = set(inspect.signature(prepare).parameters) - {"adata"}
-    return {**settings, "prepare": {k: v for k, v in prepared.config.items() if k in names}, "model": dict(model.config)}
+    return {**settings, "prepare": {k: v for k, v in prepared.config.items() if k in names}, "model": model.config.to_dict()}
 
 def load_run(
     folder, # run directory
 )->tuple:   # (GPOVAE, settings)
     "The trained model and the settings of a run directory"
-    from gpovae.train import GPOVAE
+    from gpovae.model import GPOVAE
     folder = Path(folder)
     if not (folder/"config.yaml").is_file() or not (folder/"model"/"model.pt").is_file():
         raise GPOVAEInputError(f"{folder} is not a run directory with a trained model (config.yaml and model/); "
