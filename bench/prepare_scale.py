@@ -16,7 +16,8 @@ import anndata as ad
 import torch
 
 from gpovae.simulate import simulate_perturbseq
-from gpovae.prepared import prepare, make_loader
+from gpovae.loaders import make_loader
+from gpovae.prepared import prepare
 
 
 def peak_rss_gib()->float:

@@ -278,6 +278,99 @@ def _allocate_cells(n_cells:int, n_labels:int, control_fraction:float, rng:np.ra
     condition = np.repeat(np.arange(n_labels + 1), np.concatenate([[n_control], per_label]))
     return rng.permutation(condition)
 
+# %% ../nbs/00_simulate.ipynb #8885c2c3
+def _check_simulation(settings:dict, n_network:int)->int:
+    "Fail on impossible settings before any work; the number of regulators to use"
+    s = settings
+    fractions = {k: s[k] for k in ("control_fraction", "artifact_fraction", "doublet_fraction")}
+    _check_simulation_args(s["n_cells"], s["n_genes"], s["n_perturbations"], s["n_combos"], fractions,
+                           s["efficiency_mean"], s["efficiency_concentration"], s["library_size"], s["library_sd"],
+                           s["nb_theta"], s["perturbation_key"], s["control"], n_network)
+    n_regulators = s["n_regulators"]
+    if n_regulators is None: n_regulators = max(s["n_perturbations"], int(round(0.2 * n_network)))
+    if not s["n_perturbations"] <= n_regulators <= n_network // 2:
+        raise GPOVAEInputError(f"n_regulators={n_regulators} must be between n_perturbations={s['n_perturbations']} "
+                               f"and {n_network // 2}; pass n_regulators=None for the default")
+    if not s["target_module_edges"] >= 0:
+        raise GPOVAEInputError(f"target_module_edges={s['target_module_edges']} must be >= 0; e.g. 1.5 (0: no added edges)")
+    _check_regulation(s["regulation"])
+    if not s["edge_weight_scale"] > 0:
+        raise GPOVAEInputError(f"edge_weight_scale={s['edge_weight_scale']} must be > 0; e.g. 1.0 (strong) or 0.5")
+    return n_regulators
+
+def _network_and_targets(network_genes:list, n_regulators:int, s:dict, rng)->tuple:
+    "(signed edges, perturbed genes, pairs of perturbed genes): the GRN and the design of the screen"
+    edges = _random_grn(network_genes, n_regulators, s["edges_per_regulator"], s["activation_fraction"], rng)
+    singles, pairs = _design(edges, s["n_perturbations"], s["n_combos"], rng, connected=s["connected_targets"])
+    if s["connected_targets"]:
+        edges = _module_edges(edges, singles, int(np.ceil(s["target_module_edges"] * s["n_perturbations"])),
+                              s["activation_fraction"], rng)
+    return edges.assign(weight=edges.weight * s["edge_weight_scale"]), singles, pairs
+
+def _basal_expression(kind:np.ndarray, rng)->np.ndarray:
+    "Basal expression per gene: lognormal, scaled so that each gene kind has its usual share of the counts"
+    share = {"network": 0.809, "ribo": 0.15, "hb": 0.001, "mt": 0.04}
+    basal = rng.lognormal(0.0, 1.0, size=len(kind))
+    for k, s in share.items(): basal[kind == k] *= s / basal[kind == k].sum()
+    return basal
+
+def _weight_matrix(edges:pd.DataFrame, column:dict, n_genes:int, regulation:str)->tuple:
+    "(G x G sparse edge weights, edges with the weights used); the linear model's weights are damped to stay stable"
+    sources, targets = [column[g] for g in edges.source], [column[g] for g in edges.target]
+    W = sp.csr_matrix((edges.weight.to_numpy(), (sources, targets)), shape=(n_genes, n_genes))
+    if regulation == "linear":  # keep the linear model stable: (hill_n / 4) W with spectral radius <= 0.5
+        W = _damp_cycles(W, gain=2.0 / 4)
+        edges = edges.assign(weight=np.asarray(W[sources, targets]).ravel())
+    return W, edges
+
+def _true_effects(W, basal, targets, a:float, b:float, regulation:str, labels:list, names:list)->tuple:
+    "(steady states per condition and knock-down level, the knock-down grid, noise-free effects per label)"
+    nodes = beta_dist.ppf((np.arange(8) + 0.5) / 8, a, b)
+    grid = np.unique(np.concatenate([[0.0], np.minimum(nodes, 0.99), [0.99]]))
+    states = _condition_states(W, np.log(basal), targets, grid, regulation)
+    profile = _log_normalised(states[:, np.isin(grid, np.minimum(nodes, 0.99))]).mean(axis=1)
+    profile[0] = _log_normalised(states[0, 0])
+    return states, grid, pd.DataFrame(profile[1:] - profile[0], index=labels[1:], columns=names)
+
+def _cells(n_cells:int, n_labels:int, a:float, b:float, s:dict, rng)->dict:
+    "Per cell: condition, knock-down efficiency, artifact and doublet flags, library size, MT multiplier"
+    condition = _allocate_cells(n_cells, n_labels, s["control_fraction"], rng)
+    efficiency = np.where(condition > 0, np.minimum(rng.beta(a, b, size=n_cells), 0.99), 0.0)
+    flagged = rng.permutation(n_cells)
+    n_artifact = int(round(s["artifact_fraction"] * n_cells))
+    n_doublet = int(round(s["doublet_fraction"] * n_cells))
+    is_artifact, is_doublet = np.zeros(n_cells, bool), np.zeros(n_cells, bool)
+    is_artifact[flagged[:n_artifact]] = True
+    is_doublet[flagged[n_artifact:n_artifact + n_doublet]] = True
+    library = s["library_size"] * np.exp(s["library_sd"] * rng.standard_normal(n_cells))
+    library[is_artifact] *= s["artifact_library_factor"]
+    return dict(condition=condition, efficiency=efficiency, is_artifact=is_artifact, is_doublet=is_doublet,
+                library=library, mt_factor=np.where(is_artifact, s["artifact_mt_factor"], 1.0))
+
+def _screen_counts(states, grid, cells:dict, mt_columns, nb_theta:float, n_threads:int|None, rng)->sp.csr_matrix:
+    "Counts of every cell, sampled in chunks on threads (each chunk its own spawned generator), then doublets"
+    n_cells = len(cells["condition"])
+    starts = range(0, n_cells, _CHUNK)
+    def sample(start, chunk_rng):
+        rows = slice(start, start + _CHUNK)
+        return _sample_counts(states, grid, cells["condition"][rows], cells["efficiency"][rows], cells["library"][rows],
+                              cells["mt_factor"][rows], mt_columns, nb_theta, chunk_rng)
+    n_threads = min(4, os.cpu_count() or 1) if n_threads is None else n_threads
+    with ThreadPoolExecutor(max(1, n_threads)) as pool:
+        X = sp.vstack(list(pool.map(sample, starts, rng.spawn(len(starts)))), format="csr")
+    doublets = np.flatnonzero(cells["is_doublet"])
+    partner = (doublets + rng.integers(1, n_cells, size=len(doublets))) % n_cells
+    return (X + sp.csr_matrix((np.ones(len(doublets), np.float32), (doublets, partner)), shape=(n_cells, n_cells)) @ X).tocsr()
+
+def _simulation_record(settings:dict, n_regulators:int, n_edges:int)->dict:
+    "The settings of a simulation as stored in uns['simulation']"
+    seed = settings["seed"]
+    return dict(settings, n_regulators=n_regulators, n_edges=n_edges, hill_n=2.0, n_iter=60, damping=0.5,
+                connected_targets=bool(settings["connected_targets"]),
+                target_module_edges=float(settings["target_module_edges"]),
+                edge_weight_scale=float(settings["edge_weight_scale"]),
+                seed=seed if isinstance(seed, (int, np.integer)) else -1)
+
 # %% ../nbs/00_simulate.ipynb #ab4dcd45
 def simulate_perturbseq(
     n_cells:int=2000,              # number of cells N (doublets included)
@@ -307,94 +400,31 @@ def simulate_perturbseq(
     edge_weight_scale:float=1.0,   # multiplies every edge weight (< 1: weaker propagation; see `REGIMES`)
 )->AnnData: # raw counts (CSR float32) with obs labels and flags, uns grn_true, true_effects, simulation
     "Simulate a seeded CRISPRi Perturb-seq screen on a known signed GRN, with artifacts, doublets and true effects"
-    fractions = dict(control_fraction=control_fraction, artifact_fraction=artifact_fraction,
-                     doublet_fraction=doublet_fraction)
+    settings = {name: value for name, value in locals().items() if name != "n_threads"}   # recorded in uns
     n_network = n_genes - len(_MT_GENES) - _n_ribo(n_genes) - len(_HB_GENES)
-    _check_simulation_args(n_cells, n_genes, n_perturbations, n_combos, fractions, efficiency_mean,
-                           efficiency_concentration, library_size, library_sd, nb_theta, perturbation_key,
-                           control, n_network)
-    if n_regulators is None: n_regulators = max(n_perturbations, int(round(0.2 * n_network)))
-    if not n_perturbations <= n_regulators <= n_network // 2:
-        raise GPOVAEInputError(f"n_regulators={n_regulators} must be between n_perturbations={n_perturbations} "
-                               f"and {n_network // 2}; pass n_regulators=None for the default")
-    if not target_module_edges >= 0:
-        raise GPOVAEInputError(f"target_module_edges={target_module_edges} must be >= 0; e.g. 1.5 (0: no added edges)")
-    _check_regulation(regulation)
-    if not edge_weight_scale > 0:
-        raise GPOVAEInputError(f"edge_weight_scale={edge_weight_scale} must be > 0; e.g. 1.0 (strong) or 0.5")
+    n_regulators = _check_simulation(settings, n_network)
     rng = as_rng(seed)
     names, kind = _gene_names(n_genes)
-    edges = _random_grn(names[:n_network], n_regulators, edges_per_regulator, activation_fraction, rng)
-    singles, pairs = _design(edges, n_perturbations, n_combos, rng, connected=connected_targets)
-    if connected_targets:
-        edges = _module_edges(edges, singles, int(np.ceil(target_module_edges * n_perturbations)),
-                              activation_fraction, rng)
-    edges = edges.assign(weight=edges.weight * edge_weight_scale)
+    edges, singles, pairs = _network_and_targets(names[:n_network], n_regulators, settings, rng)
     labels = [control] + singles + [f"{a}+{b}" for a, b in pairs]
     column = {g: j for j, g in enumerate(names)}
     targets = [[]] + [[column[g]] for g in singles] + [[column[a], column[b]] for a, b in pairs]
-    share = {"network": 0.809, "ribo": 0.15, "hb": 0.001, "mt": 0.04}
-    basal = rng.lognormal(0.0, 1.0, size=n_genes)
-    for k, s in share.items(): basal[kind == k] *= s / basal[kind == k].sum()
-    W = sp.csr_matrix((edges.weight.to_numpy(), ([column[g] for g in edges.source], [column[g] for g in edges.target])),
-                      shape=(n_genes, n_genes))
-    if regulation == "linear":  # keep the linear model stable: (hill_n / 4) W with spectral radius <= 0.5
-        W = _damp_cycles(W, gain=2.0 / 4)
-        edges = edges.assign(weight=np.asarray(W[[column[g] for g in edges.source],
-                                                 [column[g] for g in edges.target]]).ravel())
+    basal = _basal_expression(kind, rng)
+    W, edges = _weight_matrix(edges, column, n_genes, regulation)
     a = efficiency_mean * efficiency_concentration
     b = (1.0 - efficiency_mean) * efficiency_concentration
-    nodes = beta_dist.ppf((np.arange(8) + 0.5) / 8, a, b)
-    grid = np.unique(np.concatenate([[0.0], np.minimum(nodes, 0.99), [0.99]]))
-    states = _condition_states(W, np.log(basal), targets, grid, regulation)
-    profile = _log_normalised(states[:, np.isin(grid, np.minimum(nodes, 0.99))]).mean(axis=1)
-    profile[0] = _log_normalised(states[0, 0])
-    true_effects = pd.DataFrame(profile[1:] - profile[0], index=labels[1:], columns=names)
-    condition = _allocate_cells(n_cells, len(labels) - 1, control_fraction, rng)
-    efficiency = np.where(condition > 0, np.minimum(rng.beta(a, b, size=n_cells), 0.99), 0.0)
-    flagged = rng.permutation(n_cells)
-    n_artifact = int(round(artifact_fraction * n_cells))
-    n_doublet = int(round(doublet_fraction * n_cells))
-    is_artifact = np.zeros(n_cells, bool)
-    is_artifact[flagged[:n_artifact]] = True
-    is_doublet = np.zeros(n_cells, bool)
-    is_doublet[flagged[n_artifact:n_artifact + n_doublet]] = True
-    library = library_size * np.exp(library_sd * rng.standard_normal(n_cells))
-    library[is_artifact] *= artifact_library_factor
-    mt_factor = np.where(is_artifact, artifact_mt_factor, 1.0)
-    mt_columns = np.flatnonzero(kind == "mt")
-    starts = range(0, n_cells, _CHUNK)
-    def sample(start, chunk_rng):
-        rows = slice(start, start + _CHUNK)
-        return _sample_counts(states, grid, condition[rows], efficiency[rows], library[rows], mt_factor[rows],
-                              mt_columns, nb_theta, chunk_rng)
-    n_threads = min(4, os.cpu_count() or 1) if n_threads is None else n_threads
-    with ThreadPoolExecutor(max(1, n_threads)) as pool:
-        chunks = list(pool.map(sample, starts, rng.spawn(len(starts))))
-    X = sp.vstack(chunks, format="csr")
-    partner = (np.flatnonzero(is_doublet) + rng.integers(1, n_cells, size=n_doublet)) % n_cells
-    X = (X + sp.csr_matrix((np.ones(n_doublet, np.float32), (np.flatnonzero(is_doublet), partner)),
-                           shape=(n_cells, n_cells)) @ X).tocsr()
-    obs = pd.DataFrame({perturbation_key: pd.Categorical(np.asarray(labels)[condition], categories=labels),
-                        "true_artifact": is_artifact, "true_doublet": is_doublet,
-                        "true_efficiency": efficiency}, index=[f"cell{i:06d}" for i in range(n_cells)])
+    states, grid, true_effects = _true_effects(W, basal, targets, a, b, regulation, labels, names)
+    cells = _cells(n_cells, len(labels) - 1, a, b, settings, rng)
+    X = _screen_counts(states, grid, cells, np.flatnonzero(kind == "mt"), nb_theta, n_threads, rng)
+    obs = pd.DataFrame({perturbation_key: pd.Categorical(np.asarray(labels)[cells["condition"]], categories=labels),
+                        "true_artifact": cells["is_artifact"], "true_doublet": cells["is_doublet"],
+                        "true_efficiency": cells["efficiency"]}, index=[f"cell{i:06d}" for i in range(n_cells)])
     var = pd.DataFrame({"true_perturbed": np.isin(names, singles), "true_regulator": np.isin(names, edges.source)},
                        index=names)
-    simulation = dict(n_cells=n_cells, n_genes=n_genes, n_perturbations=n_perturbations, n_combos=n_combos,
-                      control_fraction=control_fraction, artifact_fraction=artifact_fraction,
-                      doublet_fraction=doublet_fraction, n_regulators=n_regulators, n_edges=len(edges),
-                      edges_per_regulator=edges_per_regulator, activation_fraction=activation_fraction,
-                      efficiency_mean=efficiency_mean, efficiency_concentration=efficiency_concentration,
-                      library_size=library_size, library_sd=library_sd, nb_theta=nb_theta,
-                      artifact_library_factor=artifact_library_factor, artifact_mt_factor=artifact_mt_factor,
-                      perturbation_key=perturbation_key, control=control, hill_n=2.0, n_iter=60, damping=0.5,
-                      connected_targets=bool(connected_targets), target_module_edges=float(target_module_edges),
-                      regulation=regulation, edge_weight_scale=float(edge_weight_scale),
-                      seed=seed if isinstance(seed, (int, np.integer)) else -1)
     logger.info("simulated %d cells x %d genes, %d perturbation labels, %d edges", n_cells, n_genes,
                 len(labels) - 1, len(edges))
     return AnnData(X=X, obs=obs, var=var, uns={"grn_true": edges, "true_effects": true_effects,
-                                                 "simulation": simulation})
+                                                 "simulation": _simulation_record(settings, n_regulators, len(edges))})
 
 # %% ../nbs/00_simulate.ipynb #5d0e1a28
 REGIMES = {

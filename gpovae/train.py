@@ -26,7 +26,8 @@ from .core import KEYS, GPOVAEInputError, logger, subsample_rows
 from .grn import shock_parameter, total_effects
 from .losses import compute_losses, total_effect_alignment
 from .predict import dosage_of, expected_effects
-from .prepared import PreparedData, make_loader, observed_effects
+from .loaders import make_loader
+from .prepared import PreparedData, observed_effects
 from .vae import GPOVAEModule
 
 # %% ../nbs/05_train.ipynb #3cd1e0a4
