@@ -297,7 +297,7 @@ def _fit(model, fit:dict, out:Path, resumed:bool):
 
 def _write(model, prepared, out:Path)->dict:
     "Evaluate on the test cells and write the run directory, with a start and an end line"
-    from gpovae.run import write_run
+    from gpovae.report import write_run
     start = time.perf_counter()
     _say(f"evaluate: {len(prepared.indices_of('test')):,} held-out test cells, model and baselines; writing {out}")
     with _heartbeat("evaluate"):
@@ -307,7 +307,7 @@ def _write(model, prepared, out:Path)->dict:
 
 def _report(metrics:dict, folder:Path):
     "The end-of-run table of GPO-VAE against its best baselines, and the verdict in words"
-    from gpovae.run import format_summary, summary_table, verdict
+    from gpovae.report import format_summary, summary_table, verdict
     table = summary_table(metrics)
     _say(f"\nwrote {folder} (README.txt explains every file)\n")
     _say("GPO-VAE against its best baseline on held-out test cells:")
@@ -464,6 +464,7 @@ def evaluate_run(
 )->dict:                        # the metrics (also written to run/metrics.json)
     "Score a run again on its test cells, optionally against known networks, and rewrite metrics.json"
     from gpovae import run as runs
+    from gpovae.report import finish_run
     from gpovae.metrics import read_edge_file
     from gpovae.scoring import evaluate
     folder = Path(run)
@@ -479,7 +480,7 @@ def evaluate_run(
         _say(f"evaluate: {len(prepared.indices_of('test')):,} held-out test cells, {len(networks)} known network(s)")
         with _heartbeat("evaluate"):
             metrics = evaluate(model, prepared, truth=known, networks=networks)
-        runs.finish_run(folder, metrics)
+        finish_run(folder, metrics)
     _report(metrics, folder)
     return metrics
 
