@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ScreenNames', 'GPOVAE', 'save_model', 'read_saved']
 
-# %% ../nbs/05a_model.ipynb #aeaeb890
+# %% ../nbs/05a_model.ipynb #ef890415
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from .predict import dosage_of, expected_effects, grn_edges, latent_means, sampl
 from .prepared import PreparedData
 from .train import build_module, control_cells, fit_module, module_from_config
 
-# %% ../nbs/05a_model.ipynb #c2489a59
+# %% ../nbs/05a_model.ipynb #ad88828d
 @dataclass(frozen=True)
 class ScreenNames:
     "The names a model needs from its screen to answer questions without the data"
@@ -32,7 +32,7 @@ class ScreenNames:
         return cls(list(prepared.genes), list(prepared.nodes), prepared.n_g0, prepared.config["control"],
                    prepared.config["sep"], list(prepared.covariate_names))
 
-# %% ../nbs/05a_model.ipynb #aaa2188f
+# %% ../nbs/05a_model.ipynb #7d8de2e7
 class GPOVAE:
     "GPO-VAE on a prepared Perturb-seq screen: fit, predict_effects, sample, latent, grn, save, load"
     def __init__(self,
@@ -114,7 +114,7 @@ class GPOVAE:
         model._attach(config, seed, names, module, control, history=history)
         return model
 
-# %% ../nbs/05a_model.ipynb #45615595
+# %% ../nbs/05a_model.ipynb #dc491d7d
 _NAME_FIELDS = ("genes", "nodes", "n_g0", "control", "sep", "covariate_names")
 
 def save_model(model:GPOVAE, path):
