@@ -504,12 +504,10 @@ def pseudobulk_effects(
         raise GPOVAEInputError(f"X has shape {X.shape} but there are {len(labels)} labels and {len(genes)} genes; pass matching inputs")
     if control not in labels:
         raise GPOVAEInputError(f"no control cells labelled {control!r} among these cells; effects need controls in the same cells (split)")
-    values = log_normalize(X) / np.log(2)
-    codes, names = pd.factorize(labels, sort=True)
-    indicator = sp.csr_matrix((np.ones(len(labels)), (codes, np.arange(len(labels)))), shape=(len(names), len(labels)))
-    sums = indicator @ values
-    means = np.asarray(sums.toarray() if sp.issparse(sums) else sums) / np.bincount(codes)[:, None]
-    table = pd.DataFrame(means, index=names, columns=list(genes))
+    values = AnnData(log_normalize(X) / np.log(2),
+                     obs=pd.DataFrame({"label": pd.Categorical(labels)}, index=pd.RangeIndex(len(labels)).astype(str)))
+    means = sc.get.aggregate(values, by="label", func="mean")  # one row per label, in sorted order
+    table = pd.DataFrame(np.asarray(means.layers["mean"]), index=list(means.obs_names), columns=list(genes))
     return table.drop(index=control) - table.loc[control]
 
 # %% ../nbs/01_data.ipynb #1d5b4047

@@ -109,11 +109,8 @@ def _sq_dist(
     cells:np.ndarray,     # (n_t,) sorted rows of the perturbed cells
     candidates:np.ndarray,# (n_c,) sorted rows of the candidate controls
 )->np.ndarray:            # (n_t, n_c) float64 squared Euclidean distances
-    "Squared distances through one float32 matrix product (|x|^2 + |y|^2 - 2 x.y)"
-    x = _rows(expr, cells, np.float32)
-    y = _rows(expr, candidates, np.float32)
-    cost = (x * x).sum(axis=1)[:, None] + (y * y).sum(axis=1)[None, :] - 2.0 * (x @ y.T)
-    return np.maximum(cost, 0.0).astype(np.float64)
+    "Squared Euclidean distances between the rows (`ot.dist`), in float32 like the expression, as float64"
+    return ot.dist(_rows(expr, cells, np.float32), _rows(expr, candidates, np.float32)).astype(np.float64)
 
 # %% ../nbs/01a_pairing.ipynb #9c3b14ff
 def pair_controls(
