@@ -17,9 +17,10 @@ import scipy.sparse as sp
 import torch
 
 from .core import KEYS, GPOVAEInputError, logger, subsample_rows
-from .data import (annotate_qc, count_matrix, read_rows, filter_perturbations, log_normalize, normalize_labels, select_nodes,
-                         effect_statistics, split_cells, validate_adata)
+from .data import (annotate_qc, count_matrix, effect_statistics, log_normalize, normalize_labels, read_rows,
+                         validate_adata)
 from .pairing import compute_delta, counterfactual_references, pair_controls, pairs_to_names
+from .selection import filter_perturbations, select_nodes, split_cells
 
 # %% ../nbs/01b_prepared.ipynb #5de33406
 class _RowReader:
