@@ -174,8 +174,13 @@ def validate_adata(
 def log_normalize(
     X, # (N, G) counts, scipy sparse or dense
     target_sum:float=1e4, # s: counts per cell after scaling
-): # (N, G) log1p(s * x / rowsum), CSR if X is sparse, else ndarray
-    "log1p(normalize_total(X)) for sparse (stays sparse) or dense matrices"
+    base:float|None=None, # base of the logarithm; None: natural log
+): # (N, G) log(1 + s * x / rowsum), CSR if X is sparse, else ndarray
+    "log(1 + normalize_total(X)) for sparse (stays sparse) or dense matrices, natural or in `base`"
+    logged = _log1p_normalized(X, target_sum)
+    return logged if base is None else logged / np.log(base)
+
+def _log1p_normalized(X, target_sum:float):
     if sp.issparse(X):
         X = sp.csr_matrix(X, dtype=np.float32 if X.dtype.kind != "f" else X.dtype, copy=True)
         totals = np.asarray(X.sum(axis=1)).ravel()
@@ -308,7 +313,7 @@ def pseudobulk_effects(
         raise GPOVAEInputError(f"X has shape {X.shape} but there are {len(labels)} labels and {len(genes)} genes; pass matching inputs")
     if control not in labels:
         raise GPOVAEInputError(f"no control cells labelled {control!r} among these cells; effects need controls in the same cells (split)")
-    values = AnnData(log_normalize(X) / np.log(2),
+    values = AnnData(log_normalize(X, base=2),
                      obs=pd.DataFrame({"label": pd.Categorical(labels)}, index=pd.RangeIndex(len(labels)).astype(str)))
     means = sc.get.aggregate(values, by="label", func="mean")  # one row per label, in sorted order
     table = pd.DataFrame(np.asarray(means.layers["mean"]), index=list(means.obs_names), columns=list(genes))

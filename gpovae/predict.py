@@ -38,11 +38,11 @@ def dosage_of(
     return labels, torch.from_numpy(dosage_matrix(np.asarray(labels), list(nodes), control, sep).toarray())
 
 # %% ../nbs/04b_predict.ipynb #ae2d23b5
-def _log_normalized(mu:torch.Tensor)->torch.Tensor:
+def _log2_normalized(mu:torch.Tensor)->torch.Tensor:
     "log2(1e4 * mu / sum(mu) + 1) per cell"
     return torch.log2(1e4 * mu / mu.sum(-1, keepdim=True) + 1)
 
-def _expected_log_normalized(
+def _expected_log2_normalized(
     px,                       # the decoder's count distribution, batch shape (..., B, G)
     library:torch.Tensor,     # (B,) library sizes
     max_count:int=64,         # counts summed exactly below this; larger means use log of the mean
@@ -50,7 +50,7 @@ def _expected_log_normalized(
 )->torch.Tensor:              # (..., B, G)
     "E[log2(1e4 x / l + 1)] for counts x ~ px: exact sum over small counts, log of the mean where counts are large"
     mu = px.mean
-    plain = _log_normalized(mu)
+    plain = _log2_normalized(mu)
     if not isinstance(px, (torch.distributions.NegativeBinomial, torch.distributions.Poisson)): return plain
     k = torch.arange(max_count, dtype=mu.dtype, device=mu.device).view(-1, *([1] * mu.ndim))
     value = torch.log2(1e4 * k / library.to(mu.dtype)[:, None] + 1)                  # (K, ..., B, 1)
@@ -91,14 +91,14 @@ def expected_effects(
     control_x, control_covariate, dosage = control_x.to(device), control_covariate.to(device), dosage.to(device)
     z_basal, zero_pert, artifact, artifact_emb = _control_basal(module, control_x, control_covariate)
     library = control_x.sum(1)
-    base = _expected_log_normalized(module.decode(z_basal, zero_pert, artifact, artifact_emb, control_covariate, library), library)
+    base = _expected_log2_normalized(module.decode(z_basal, zero_pert, artifact, artifact_emb, control_covariate, library), library)
     z_pert = module.sample_z_pert(dosage, n_particles, generator).mean(0)          # (T, n_pert)
     effects = []
     for row, dose in zip(z_pert, dosage):
         shifted = row.expand(1, control_x.shape[0], -1)
         doses = dose.expand(control_x.shape[0], -1)
         px = module.decode(z_basal, shifted, artifact, artifact_emb, control_covariate, library, doses)
-        effects.append((_expected_log_normalized(px, library) - base).mean((0, 1)))
+        effects.append((_expected_log2_normalized(px, library) - base).mean((0, 1)))
     return torch.stack(effects).cpu().numpy()
 
 # %% ../nbs/04b_predict.ipynb #4c100e66

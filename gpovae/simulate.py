@@ -184,7 +184,7 @@ def _condition_states(
     states = steady_state(W, log_basal, knock.reshape(-1, n_genes), regulation=regulation)
     return states.reshape(len(targets), len(grid), n_genes)
 
-def _log_normalised(log_x:np.ndarray)->np.ndarray:
+def _log2_normalized(log_x:np.ndarray)->np.ndarray:
     "log2(1e4 x / sum(x) + 1) along the last axis, from log x"
     shifted = np.exp(log_x - log_x.max(axis=-1, keepdims=True))
     return np.log2(1e4 * shifted / shifted.sum(axis=-1, keepdims=True) + 1.0)
@@ -328,8 +328,8 @@ def _true_effects(W, basal, targets, a:float, b:float, regulation:str, labels:li
     nodes = beta_dist.ppf((np.arange(8) + 0.5) / 8, a, b)
     grid = np.unique(np.concatenate([[0.0], np.minimum(nodes, 0.99), [0.99]]))
     states = _condition_states(W, np.log(basal), targets, grid, regulation)
-    profile = _log_normalised(states[:, np.isin(grid, np.minimum(nodes, 0.99))]).mean(axis=1)
-    profile[0] = _log_normalised(states[0, 0])
+    profile = _log2_normalized(states[:, np.isin(grid, np.minimum(nodes, 0.99))]).mean(axis=1)
+    profile[0] = _log2_normalized(states[0, 0])
     return states, grid, pd.DataFrame(profile[1:] - profile[0], index=labels[1:], columns=names)
 
 def _cells(n_cells:int, n_labels:int, a:float, b:float, s:dict, rng)->dict:
