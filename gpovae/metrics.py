@@ -18,6 +18,7 @@ from scipy.stats import mannwhitneyu, wasserstein_distance
 from sklearn.metrics import r2_score
 
 from .core import GPOVAEInputError, as_rng, logger, pearson_or_none
+from .data import dense_rows
 
 # %% ../nbs/06_metrics.ipynb #7c44a009
 def _put(out:dict, key:str, value:float|None):
@@ -314,11 +315,6 @@ def _check_cells(expr, genes:list, labels, control:str)->tuple:
         raise GPOVAEInputError(f"no cell is labelled with the control {control!r}; pass the control label used in `labels`")
     return expr, genes, labels
 
-def _block(expr, rows:np.ndarray, cols:list)->np.ndarray:
-    "Dense float (len(rows), len(cols)) block of a dense or CSR matrix"
-    if sparse.issparse(expr): return expr[rows][:, cols].toarray().astype(float)
-    return np.asarray(expr[np.ix_(rows, cols)], dtype=float)
-
 # %% ../nbs/06_metrics.ipynb #5537e380
 def _test_pairs(expr, column:dict, groups:dict, control_rows:np.ndarray, pairs:list)->tuple[np.ndarray, np.ndarray]:
     "Mann-Whitney p-values and Wasserstein distances of target b, cells perturbed at a vs control, per pair"
@@ -329,8 +325,8 @@ def _test_pairs(expr, column:dict, groups:dict, control_rows:np.ndarray, pairs:l
     control_cells = expr[control_rows]
     for a, idx in by_source.items():
         cols = [column[pairs[i][1]] for i in idx]
-        perturbed = _block(expr, groups[a], cols)
-        control = _block(control_cells, np.arange(len(control_rows)), cols)
+        perturbed = dense_rows(expr, groups[a], cols, dtype=float)
+        control = dense_rows(control_cells, None, cols, dtype=float)
         pvalues[idx] = mannwhitneyu(perturbed, control, alternative="two-sided", axis=0).pvalue
         distances[idx] = [wasserstein_distance(perturbed[:, j], control[:, j]) for j in range(len(cols))]
     if np.isnan(pvalues).any(): logger.warning(f"{int(np.isnan(pvalues).sum())} Mann-Whitney tests gave NaN; counted as not significant")

@@ -12,8 +12,9 @@ import pandas as pd
 from pandas import DataFrame
 from scipy import sparse
 
-from .core import GPOVAEInputError, as_rng, logger
-from .metrics import _block, _check_effects, _check_matrix
+from .core import GPOVAEInputError, as_rng
+from .data import dense_rows
+from .metrics import _check_effects, _check_matrix
 
 # %% ../nbs/06b_networks.ipynb #0100e307
 def effect_magnitude_network(
@@ -63,7 +64,7 @@ def control_correlation_network(
     nodes = list(nodes)
     measured = [i for i, n in enumerate(nodes) if n in set(genes)]
     column = {g: j for j, g in enumerate(genes)}
-    block = _block(matrix, np.arange(matrix.shape[0]), [column[nodes[i]] for i in measured])
+    block = dense_rows(matrix, None, [column[nodes[i]] for i in measured], dtype=float)
     centred = block - block.mean(axis=0)
     norms = np.sqrt((centred ** 2).sum(axis=0))
     safe = np.where(norms > 0, norms, 1.0)

@@ -16,6 +16,7 @@ from scipy.optimize import linear_sum_assignment
 from threadpoolctl import threadpool_limits
 
 from .core import GPOVAEInputError, as_rng, logger
+from .data import dense_rows
 
 # %% ../nbs/01a_pairing.ipynb #b45f725d
 def _unit_codes(
@@ -28,17 +29,6 @@ def _unit_codes(
         keys = np.char.add(np.char.add(keys, "' / group '"), np.asarray(groups).astype(str))
     names, codes = np.unique(keys, return_inverse=True)
     return codes.reshape(-1), [str(name) for name in names]
-
-# %% ../nbs/01a_pairing.ipynb #f90cd4ff
-def _rows(
-    X,               # (N, g) dense array, scipy sparse matrix or backed matrix
-    idx:np.ndarray,  # (n,) row positions
-    dtype=np.float64,# dtype of the result
-)->np.ndarray:       # (n, g) dense rows
-    "Dense rows `idx` of `X`, without densifying the rest"
-    rows = X[idx]
-    if sparse.issparse(rows): rows = rows.toarray()
-    return np.asarray(rows, dtype=dtype)
 
 # %% ../nbs/01a_pairing.ipynb #70e068ab
 def _ot_assign(
@@ -110,7 +100,7 @@ def _sq_dist(
     candidates:np.ndarray,# (n_c,) sorted rows of the candidate controls
 )->np.ndarray:            # (n_t, n_c) float64 squared Euclidean distances
     "Squared Euclidean distances between the rows (`ot.dist`), in float32 like the expression, as float64"
-    return ot.dist(_rows(expr, cells, np.float32), _rows(expr, candidates, np.float32)).astype(np.float64)
+    return ot.dist(dense_rows(expr, cells, dtype=np.float32), dense_rows(expr, candidates, dtype=np.float32)).astype(np.float64)
 
 # %% ../nbs/01a_pairing.ipynb #9c3b14ff
 def pair_controls(
@@ -245,7 +235,7 @@ def compute_delta(
     delta = np.zeros(lognorm_nodes.shape, dtype=np.float32)
     cells = np.flatnonzero(pair_pos >= 0)
     for chunk in np.array_split(cells, max(1, len(cells) // 20000)):
-        delta[chunk] = np.abs(_rows(lognorm_nodes, chunk) - _rows(lognorm_nodes, pair_pos[chunk]))
+        delta[chunk] = np.abs(dense_rows(lognorm_nodes, chunk) - dense_rows(lognorm_nodes, pair_pos[chunk]))
     return delta
 
 # %% ../nbs/01a_pairing.ipynb #3aeb3539
@@ -305,7 +295,7 @@ def counterfactual_references(
     table = []
     for g in np.flatnonzero(opposite >= 0):
         group_row[g] = len(table)
-        table.append(np.median(_rows(X, chosen[g]), axis=0))
+        table.append(np.median(dense_rows(X, chosen[g]), axis=0))
     cf_table = np.array(table, dtype=np.float32).reshape(len(table), X.shape[1])
     partner = opposite[codes]
     cf_index = np.where(partner >= 0, group_row[np.maximum(partner, 0)], -1)

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 import torch
 
 from .core import KEYS, GPOVAEInputError, logger, subsample_rows
-from .data import (annotate_qc, count_matrix, effect_statistics, log_normalize, normalize_labels, read_rows,
+from .data import (annotate_qc, count_matrix, dense_rows, effect_statistics, log_normalize, normalize_labels, read_rows,
                          validate_adata)
 from .pairing import compute_delta, counterfactual_references, pair_controls, pairs_to_names
 from .selection import filter_perturbations, select_nodes, split_cells
@@ -171,10 +171,6 @@ def summarize(prepared:PreparedData)->str:
     return "\n".join(lines)
 
 # %% ../nbs/01b_prepared.ipynb #03841090
-def _dense(X)->np.ndarray:
-    "A dense float32 array from a sparse or dense matrix"
-    return (X.toarray() if sp.issparse(X) else np.asarray(X)).astype(np.float32)
-
 def control_correlation_features(
     prepared:PreparedData,
     max_cells:int=5000,    # subsample TRAIN controls beyond this many
@@ -186,7 +182,7 @@ def control_correlation_features(
     if len(rows) < 2:
         raise GPOVAEInputError("node features need >= 2 training control cells; check `control` and the split")
     rows = subsample_rows(rows, max_cells, seed)
-    expr = _dense(log_normalize(prepared.counts(rows)))
+    expr = dense_rows(log_normalize(prepared.counts(rows)), dtype=np.float32)
     std = expr.std(axis=0)
     z = np.divide(expr - expr.mean(axis=0), std, out=np.zeros_like(expr), where=std > 0)
     measured = prepared.node_gene_index >= 0
@@ -228,7 +224,7 @@ def _node_expression(adata:ad.AnnData, rows:np.ndarray, layer:str|None, columns:
     "(N, len(columns)) float32 log-normalised expression of `columns`, read in row chunks"
     out = np.empty((len(rows), len(columns)), dtype=np.float32)
     for start, block in _iter_row_chunks(adata, rows, layer, chunk_size):
-        out[start:start + block.shape[0]] = _dense(log_normalize(block)[:, columns])
+        out[start:start + block.shape[0]] = dense_rows(log_normalize(block), columns=columns, dtype=np.float32)
     return out
 
 class _StepTimer:
