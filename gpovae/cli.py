@@ -84,6 +84,7 @@ _NOISE = (
     ".*does not have many workers",             # Lightning: gpovae loads batches in-process on purpose
     "Experiment logs directory .* exists",      # Lightning, when --resume continues a fit (its log rows are kept)
     "Checkpoint directory .* exists",           # Lightning, likewise for the checkpoints
+    ".*per-perturbation training mean",         # gpovae.train; the train line prints both numbers
 )
 
 @contextlib.contextmanager
@@ -293,7 +294,9 @@ def _fit(model, fit:dict, out:Path, resumed:bool):
         signal.signal(signal.SIGINT, signal.default_int_handler)
         raise KeyboardInterrupt from None
     history = model.history
-    _say(f"train: {history['epochs']} epochs in {history['seconds']:.1f} s; best {history['monitor']} {history['best_score']:.4g}")
+    baseline = history.get("baseline_val_effects")
+    against = "" if baseline is None else f" (per-perturbation training mean: {baseline:.4g}, lower is better)"
+    _say(f"train: {history['epochs']} epochs in {history['seconds']:.1f} s; best {history['monitor']} {history['best_score']:.4g}{against}")
 
 def _write(model, prepared, out:Path)->dict:
     "Evaluate on the test cells and write the run directory, with a start and an end line"

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ScreenNames', 'GPOVAE', 'save_model', 'read_saved']
 
-# %% ../nbs/05a_model.ipynb #ef890415
+# %% ../nbs/05a_model.ipynb #7b952e9c
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +19,10 @@ from .config import Config, resolve_config
 from .core import GPOVAEInputError
 from .predict import dosage_of, expected_effects, grn_edges, latent_means, sample_counts
 from .prepared import PreparedData
-from .train import build_module, control_cells, fit_module, module_from_config
+from .setup import build_module, control_cells, module_from_config
+from .train import fit_module
 
-# %% ../nbs/05a_model.ipynb #ad88828d
+# %% ../nbs/05a_model.ipynb #296b1da1
 @dataclass(frozen=True)
 class ScreenNames:
     "The names a model needs from its screen to answer questions without the data"
@@ -32,7 +33,7 @@ class ScreenNames:
         return cls(list(prepared.genes), list(prepared.nodes), prepared.n_g0, prepared.config["control"],
                    prepared.config["sep"], list(prepared.covariate_names))
 
-# %% ../nbs/05a_model.ipynb #7d8de2e7
+# %% ../nbs/05a_model.ipynb #0a44ac81
 class GPOVAE:
     "GPO-VAE on a prepared Perturb-seq screen: fit, predict_effects, sample, latent, grn, save, load"
     def __init__(self,
@@ -114,7 +115,7 @@ class GPOVAE:
         model._attach(config, seed, names, module, control, history=history)
         return model
 
-# %% ../nbs/05a_model.ipynb #dc491d7d
+# %% ../nbs/05a_model.ipynb #45a22c8e
 _NAME_FIELDS = ("genes", "nodes", "n_g0", "control", "sep", "covariate_names")
 
 def save_model(model:GPOVAE, path):
