@@ -244,11 +244,11 @@ def _settings(base:dict, flags:dict)->dict:
 
 # %% ../nbs/08_cli.ipynb #59cfff49
 @contextlib.contextmanager
-def _threads(n:int|None):
-    "Use `n` torch threads for the whole command (None: leave torch's setting)"
+def _threads(n:int|str|None):
+    "Use `n` torch threads for the whole command (None: leave torch's setting; 'auto': the fit chooses its own)"
     import torch
     before = torch.get_num_threads()
-    if n:
+    if n and n != "auto":
         torch.set_num_threads(n)
     try:
         yield
@@ -560,6 +560,13 @@ def _command(commands, name:str, function)->argparse.ArgumentParser:
     parser.set_defaults(handler=handler)
     return parser
 
+def _thread_count(value:str):
+    "--cpu-threads: a number >= 1 or auto"
+    if value == "auto": return value
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number >= 1 or auto")
+    return int(value)
+
 def _train_flags(parser:argparse.ArgumentParser):
     "The flags of `gpovae train`, in groups"
     io = parser.add_argument_group("input and output")
@@ -590,7 +597,8 @@ def _train_flags(parser:argparse.ArgumentParser):
     fit.add_argument("--max-epochs", type=int, help="most epochs (default: the preset's)")
     fit.add_argument("--accelerator", choices=["cpu", "gpu", "auto"], help="where to train (default cpu)")
     fit.add_argument("--devices", help="Lightning devices, e.g. 1, 2 or auto (default auto)")
-    fit.add_argument("--cpu-threads", type=int, help="torch threads on CPU (1 is fastest for the small preset)")
+    fit.add_argument("--cpu-threads", type=_thread_count,
+                     help="torch threads on CPU, or auto: one per core other processes leave free (default: torch's)")
     _config_flags({"model": model, "losses": parser.add_argument_group("losses"), "training": fit})
 
 def _config_flags(groups:dict):

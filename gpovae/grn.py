@@ -36,15 +36,31 @@ def khop_accumulate(
     return total
 
 # %% ../nbs/02_grn.ipynb #580a080a
+def _solve_right(M:Tensor, B:Tensor)->Tensor:
+    "X with X M = B for (..., R, R) M and (..., T, R) B, one matrix at a time on the CPU"
+    if M.ndim == 2 or M.device.type != "cpu":
+        return torch.linalg.solve(M, B, left=False)
+    # torch 2.13's batched CPU LU returns invalid pivots (or hangs) with more than one thread for R >= ~200
+    batch = torch.broadcast_shapes(M.shape[:-2], B.shape[:-2])
+    Ms, Bs = M.expand(*batch, *M.shape[-2:]).reshape(-1, *M.shape[-2:]), B.expand(*batch, *B.shape[-2:]).reshape(-1, *B.shape[-2:])
+    X = torch.stack([torch.linalg.solve(m, b, left=False) for m, b in zip(Ms, Bs)])
+    return X.reshape(*batch, *B.shape[-2:])
+
 def total_effects(
-    A:Tensor,       # (..., P, P) direct effects, A[t, j] = effect of node t on node j (log2 per log2)
+    A:Tensor,       # (..., P, P) direct effects, A[t, j] = effect of node t on node j (log2 per log2); or its first R rows (..., R, P) when the others are zero
     shocks:Tensor,  # (..., T, P) direct push of each perturbation on its targets
 )->Tensor:          # (..., T, P) total effects x = shocks (I - A)^-1
     "Total effects of perturbations through a network of direct effects: solves x (I - A) = shocks"
-    if A.shape[-1] != A.shape[-2] or shocks.shape[-1] != A.shape[-1]:
-        raise GPOVAEInputError(f"`A` must be (P, P) and `shocks` (T, P); got {tuple(A.shape)} and {tuple(shocks.shape)}")
-    identity = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
-    return torch.linalg.solve(identity - A, shocks, left=False)
+    R, P = A.shape[-2], A.shape[-1]
+    if R > P or shocks.shape[-1] != P:
+        raise GPOVAEInputError(f"`A` must be (P, P) or (R <= P, P) and `shocks` (T, P); got {tuple(A.shape)} and {tuple(shocks.shape)}")
+    if R == 0:
+        return shocks.clone()
+    identity = torch.eye(R, dtype=A.dtype, device=A.device)
+    if R == P:
+        return _solve_right(identity - A, shocks)
+    first = _solve_right(identity - A[..., :R], shocks[..., :R])                  # the regulating nodes
+    return torch.cat([first, shocks[..., R:] + first @ A[..., R:]], dim=-1)       # sinks: one step from them
 
 # %% ../nbs/02_grn.ipynb #6c629837
 def sample_mask(
@@ -53,6 +69,7 @@ def sample_mask(
     n_particles:int=1,                  # number of independent samples S
     generator:torch.Generator|None=None,# for reproducible noise (same device as `W`)
     hard:bool=True,                     # straight-through 0/1 forward values; False: relaxed values
+    n_rows:int|None=None,               # return only the first n_rows rows (dim -2); the noise of all rows is still drawn
 )->Tensor:                              # (S, ...) samples
     "Straight-through relaxed-Bernoulli samples of the mask with probabilities sigmoid(W)"
     if temperature <= 0:
@@ -61,7 +78,10 @@ def sample_mask(
         raise GPOVAEInputError(f"`n_particles` must be >= 1, got {n_particles}")
     shape = (n_particles, *W.shape)
     tiny = torch.finfo(W.dtype).tiny
-    u = torch.rand(shape, generator=generator, device=W.device, dtype=W.dtype).clamp(tiny, 1 - 1e-7)
+    u = torch.rand(shape, generator=generator, device=W.device, dtype=W.dtype)
+    if n_rows is not None:              # the generator advances as for all of W: the kept rows get the same draws
+        u, W = u[..., :n_rows, :], W[..., :n_rows, :]
+    u = u.clamp(tiny, 1 - 1e-7)
     noisy = W + torch.log(u) - torch.log1p(-u)
     soft = torch.sigmoid(noisy / temperature)
     if not hard:
@@ -130,19 +150,20 @@ class GRNLayer(nn.Module):
         "(P,) knock-down shock of each node, always < 0: perturbations remove function (CRISPR KO / CRISPRi)"
         return -F.softplus(-self.shock)
 
-    def strengths(self)->Tensor:
+    def strengths(self, sources_only:bool=False)->Tensor:
         "(P, P) signed direct effect of each possible edge, bounded by max_strength; zero on the diagonal and on sink rows"
         if self.n_sources is None:
             raise GPOVAEInputError("this GRN has no direct-effect strengths; build it with n_sources (grn_objective='total_effect')")
-        allowed = torch.ones_like(self.strength_raw)
+        raw = self.strength_raw[:self.n_sources] if sources_only else self.strength_raw   # sources_only: (n_sources, P)
+        allowed = torch.ones_like(raw)
         allowed[self.n_sources:] = 0.
         allowed.fill_diagonal_(0.)
-        return self.max_strength * torch.tanh(self.strength_raw) * allowed
+        return self.max_strength * torch.tanh(raw) * allowed
 
-    def direct_effects(self, mask:Tensor|None=None)->Tensor:
+    def direct_effects(self, mask:Tensor|None=None, sources_only:bool=False)->Tensor:
         "Direct effects A = mask * strengths; mask (..., P, P) samples, None: the probabilities sigmoid(W)"
-        gate = torch.sigmoid(self.mask_logits) if mask is None else mask
-        return gate * self.strengths()
+        gate = torch.sigmoid(self.mask_logits[:self.n_sources] if sources_only else self.mask_logits) if mask is None else mask
+        return gate * self.strengths(sources_only)
 
     def probabilities(self, exclude_self:bool=True)->Tensor:
         "Detached edge probabilities sigmoid(W), self-loops zeroed"

@@ -113,8 +113,9 @@ def counterfactual_kl(
     z_pert = q_samples["z_pert"][:, idx]
     cov = module.covariate_of(batch)[idx]
     e_a = q_samples["artifact_emb"]
+    counts = q_samples.get("basal_counts")          # the guide's encoder input layer on x: reused for the cell
     q_ref = module.encode_basal(batch[KEYS.cf_ref][idx], z_pert, flipped, e_a, cov)
-    q_cell = module.encode_basal(x[idx], z_pert, flipped, e_a, cov)
+    q_cell = module.encode_basal(x[idx], z_pert, flipped, e_a, cov, None if counts is None else counts[idx])
     return kl_divergence(q_ref, q_cell).sum(-1).mean(0).sum() / x.shape[0]
 
 # %% ../nbs/04_losses.ipynb #c7f414a2
@@ -153,14 +154,13 @@ def total_effect_alignment(
 )->Tensor:                     # scalar
     "Robust z-scale fit of the signed training effects by total effects through the GRN, plus a price per edge"
     grn = module.grn
-    W = grn.mask_logits
-    mask = sample_mask(W, module.temperature, n_particles, generator)          # (S, P, P)
-    shocks = targets["dosage"].to(W.dtype) * grn.shocks()                       # (T, P)
-    predicted = total_effects(grn.direct_effects(mask), shocks.expand(n_particles, *shocks.shape))
+    W, n = grn.mask_logits, grn.n_sources
+    mask = sample_mask(W, module.temperature, n_particles, generator, n_rows=n)   # (S, n_sources, P); other rows are sinks
+    shocks = targets["dosage"].to(W.dtype) * grn.shocks()                         # (T, P)
+    predicted = total_effects(grn.direct_effects(mask, sources_only=True), shocks.expand(n_particles, *shocks.shape))
     z = (targets["effect"] - predicted[..., targets["columns"]]) / targets["se"]
     fit = F.huber_loss(z, torch.zeros_like(z), delta=huber_delta, reduction="none").sum((-2, -1)).mean()
-    off_diagonal = 1 - torch.eye(W.shape[0], dtype=W.dtype, device=W.device)
-    priced = (off_diagonal * (1 - grn.prior))[:grn.n_sources]                  # prior edges are free
+    priced = (1 - grn.prior[:n]).fill_diagonal_(0.)                              # prior edges and self-loops are free
     n_edges = (torch.sigmoid(W[:grn.n_sources]) * priced).sum()
     return (fit + edge_cost * n_edges) / z[0].numel()
 

@@ -38,12 +38,45 @@ class ResidualMLP(nn.Module):
 
     def forward(self, x:Tensor)->Tensor:
         "(..., n_in) -> (..., n_out)"
-        h = self.input(x)
+        return self.head(self.input(x))
+
+    def part(self, x:Tensor, start:int)->Tensor:
+        "Input layer applied to a block of the input: x (..., n) against input columns start..start+n, no bias"
+        return F.linear(x, self.input.weight[:, start:start + x.shape[-1]])
+
+    def first_layer(self, parts:list)->Tensor:
+        "The input layer of the concatenation of `parts` (last dim) without building it; parts broadcast"
+        terms, start = [], 0
+        for x in parts:
+            if x.shape[-1]:
+                terms.append(self.part(x, start))
+            start += x.shape[-1]
+        if start != self.input.in_features:
+            raise GPOVAEInputError(f"the parts have {start} features in all, the input layer takes {self.input.in_features}")
+        h = self.input.bias
+        for term in sorted(terms, key=lambda t: t.ndim):   # shared parts first: one broadcast to the particles
+            h = h + term
+        return h
+
+    def head(self, h:Tensor)->Tensor:
+        "Residual blocks and output layer from the output h (..., n_hidden) of the input layer"
         for block in self.blocks:
             h = h + block(h)
         return self.output(h)
 
 # %% ../nbs/03_vae.ipynb #0420bc5f
+class _NegativeBinomial(NegativeBinomial):
+    "torch's NegativeBinomial whose log_prob computes the terms without mu at the shape of the counts"
+    log_theta = None      # (G,) log theta, unexpanded; set by `make_likelihood`
+
+    def log_prob(self, value:Tensor)->Tensor:
+        if self.log_theta is None:
+            return super().log_prob(value)
+        theta = self.log_theta.exp()
+        counts = torch.lgamma(value + theta) - torch.lgamma(value + 1) - torch.lgamma(theta)
+        counts = counts.masked_fill(value + theta == 0, 0.)
+        return torch.addcmul(torch.addcmul(counts, value, self.logits), theta + value, F.logsigmoid(-self.logits))
+
 def make_likelihood(
     kind:str,            # "nb", "poisson" or "gaussian"
     f:Tensor,            # (..., G) decoder output (unnormalised log proportions)
@@ -54,9 +87,12 @@ def make_likelihood(
     if kind not in LIKELIHOODS:
         raise GPOVAEInputError(f"unknown likelihood {kind!r}; use one of {LIKELIHOODS}")
     log_prop = F.log_softmax(f, dim=-1)
-    log_mu = log_prop + torch.log(library).unsqueeze(-1)
     if kind == "nb":
-        return NegativeBinomial(total_count=log_param.exp(), logits=log_mu - log_param, validate_args=False)
+        dist = _NegativeBinomial(total_count=log_param.exp(), validate_args=False,
+                                 logits=log_prop + (torch.log(library).unsqueeze(-1) - log_param))
+        dist.log_theta = log_param
+        return dist
+    log_mu = log_prop + torch.log(library).unsqueeze(-1)
     if kind == "poisson":
         return Poisson(log_mu.exp(), validate_args=False)
     return Normal(log_mu.exp(), log_param.exp(), validate_args=False)
@@ -174,12 +210,12 @@ class GPOVAEModule(nn.Module):
         "Guide of rows `rows` of M and E: ({q_mask, q_effects}, {mask, effects}), samples (S, u, n_pert)"
         W = self.grn.mask_logits
         mask = self.grn.sample(rows, n_particles, self.temperature, generator)
-        if self.node_features is None:
-            feat = F.one_hot(rows, self.n_nodes).to(W.dtype)
+        encoder = self.effect_encoder     # input [mask; node features]: the features pass once per row, not per particle
+        if self.node_features is None:    # one-hot features pick one column of the input layer
+            feat = encoder.input.weight[:, self.n_pert + rows].T
         else:
-            feat = self.node_features[rows].to(W.dtype)
-        inp = torch.cat([mask, feat.expand(n_particles, *feat.shape)], dim=-1)
-        q_effects = _normal(self.effect_encoder(inp))
+            feat = encoder.part(self.node_features[rows].to(W.dtype), self.n_pert)
+        q_effects = _normal(encoder.head(encoder.input.bias + feat + encoder.part(mask, 0)))
         q_dists = {"q_mask": Bernoulli(logits=W[rows], validate_args=False), "q_effects": q_effects}
         return q_dists, {"mask": mask, "effects": _rsample(q_effects, generator)}
 
@@ -207,16 +243,29 @@ class GPOVAEModule(nn.Module):
             return []
         return [artifact.to(artifact_emb.dtype)[None, :, None] * artifact_emb[:, None, :]]
 
-    def encode_basal(self, x:Tensor, z_pert:Tensor, artifact:Tensor, artifact_emb:Tensor|None,
-                     covariate:Tensor)->Normal:
-        "q(z_b | x, z_p, a e_a, c) with batch shape (S, B, L)"
-        S = z_pert.shape[0]
+    def basal_counts(self, x:Tensor, covariate:Tensor)->Tensor:
+        "(B, H): the basal encoder's input layer (with bias) on the counts and covariates alone, shared by all particles"
         x_std = (torch.log1p(x) - self.x_loc) / self.x_scale
+        encoder, covariate = self.basal_encoder, covariate.to(x_std.dtype)
+        h = F.linear(x_std, encoder.input.weight[:, :self.n_genes], encoder.input.bias)
+        if covariate.shape[-1]:
+            h = h + encoder.part(covariate, encoder.input.in_features - covariate.shape[-1])
+        return h
+
+    def encode_basal(self, x:Tensor, z_pert:Tensor, artifact:Tensor, artifact_emb:Tensor|None,
+                     covariate:Tensor, counts:Tensor|None=None)->Normal:
+        "q(z_b | x, z_p, a e_a, c) with batch shape (S, B, L); `counts`: `basal_counts(x, covariate)` if already known"
+        S = z_pert.shape[0]
         if self.mean_field:
+            x_std = (torch.log1p(x) - self.x_loc) / self.x_scale
             out = self.basal_encoder(torch.cat([x_std, covariate.to(x_std.dtype)], dim=-1))
             return _normal(out.expand(S, *out.shape))
-        parts = [x_std, z_pert, *self._artifact_term(artifact, artifact_emb, S), covariate.to(x_std.dtype)]
-        return _normal(self.basal_encoder(self._inputs(parts, S)))
+        encoder = self.basal_encoder       # input [x_std; z_p; a e_a; c], applied block by block
+        h = (self.basal_counts(x, covariate) if counts is None else counts) + encoder.part(z_pert, self.n_genes)
+        if self.has_artifact:              # W_a (a_i e_a) = a_i (W_a e_a): the embedding passes once per particle
+            flag = artifact.to(h.dtype)[None, :, None]
+            h = h + flag * encoder.part(artifact_emb, self.n_genes + self.n_pert)[:, None, :]
+        return _normal(encoder.head(h))
 
     def decode(self, z_basal:Tensor, z_pert:Tensor, artifact:Tensor, artifact_emb:Tensor|None,
                covariate:Tensor, library:Tensor, dosage:Tensor|None=None)->Distribution:
@@ -225,7 +274,8 @@ class GPOVAEModule(nn.Module):
         parts = [z_basal, z_pert, *self._artifact_term(artifact, artifact_emb, S), covariate.to(z_basal.dtype)]
         f = self.decoder(self._inputs(parts, S))
         if self.linear_effects is not None and dosage is not None:
-            f = f + math.log(2) * (dosage.to(f.dtype) @ self.linear_effects)   # B is in log2 units
+            rows = self.node_rows(dosage)    # only the nodes the cells carry: the other rows are multiplied by 0
+            f = f + math.log(2) * (dosage[:, rows].to(f.dtype) @ self.linear_effects[rows])   # B is in log2 units
         return make_likelihood(self.likelihood, f, library.to(f.dtype), self.log_param)
 
     def check_batch(self, batch:dict)->None:
@@ -249,16 +299,19 @@ class GPOVAEModule(nn.Module):
         return batch.get(KEYS.covariate, x.new_zeros(x.shape[0], 0))
 
     def guide(self, batch:dict, n_particles:int=1, generator=None)->tuple:
-        "Sample the guide: (q_dists, q_samples) for the batch"
+        "Sample the guide: (q_dists, q_samples) for the batch; q_samples also keeps `basal_counts` (not mean field)"
         self.check_batch(batch)
-        dosage, artifact = batch[KEYS.dosage], batch[KEYS.artifact]
+        dosage, artifact, covariate = batch[KEYS.dosage], batch[KEYS.artifact], self.covariate_of(batch)
         rows = self.node_rows(dosage)
         q_dists, q_samples = self.sample_rows(rows, n_particles, generator)
         q_art, e_a = self.sample_artifact(n_particles, generator)
         z_pert = self.perturbation_latent(dosage, rows, q_samples["mask"], q_samples["effects"])
-        q_z = self.encode_basal(batch[KEYS.x], z_pert, artifact, e_a, self.covariate_of(batch))
+        counts = None if self.mean_field else self.basal_counts(batch[KEYS.x], covariate)
+        q_z = self.encode_basal(batch[KEYS.x], z_pert, artifact, e_a, covariate, counts)
         q_dists["q_z_basal"] = q_z
         q_samples.update(rows=rows, z_pert=z_pert, z_basal=_rsample(q_z, generator))
+        if counts is not None:
+            q_samples["basal_counts"] = counts    # reused by the counterfactual term
         if self.has_artifact:
             q_dists["q_artifact_emb"] = q_art
             q_samples["artifact_emb"] = e_a
