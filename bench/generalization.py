@@ -12,11 +12,10 @@ thread each.
     python bench/generalization.py [--seeds 0 1 2 --jobs 2 --no-papalexi]
 """
 import argparse
-import json
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
+from _common import write_results
 
 COLUMNS = ("model", "linear", "global_mean", "additive")
 
@@ -77,10 +76,7 @@ def main():
     for (screen, split), values in groups.items():
         print(f"{screen:<10} {split:<14} {'':<9} {'':>4} " + " ".join(f"{v:>11.3f}" for v in np.nanmean(values, axis=0)))
     print("pearson_top20 of held-out cells: each perturbation's 20 genes of largest observed |effect|")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(dict(args=vars(args), results=results), indent=1, default=float))
-    print(f"wrote {out}")
+    write_results(args.out, args, results)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,11 @@ each on one thread.
     python bench/model_quality.py [--seeds 0 1 2 --regimes strong modest --regulations hill linear --jobs 2]
 """
 import argparse
-import json
 import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
+from _common import write_results
 
 BASELINES = ("effect_magnitude", "network_deconvolution", "modular_response")
 
@@ -106,10 +105,7 @@ def main():
     print("model = pearson_top20 of the model on held-out cells (seen perturbations); mean = the per-perturbation "
           "training mean; grn and the next three = AUPRC of the G0 block vs the true network; sign = share of called "
           "edges with |training effect| > 0.3 whose weight has the effect's sign")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(dict(args=vars(args), results=results), indent=1, default=float))
-    print(f"wrote {out}")
+    write_results(args.out, args, results)
 
 
 if __name__ == "__main__":
