@@ -71,7 +71,7 @@ def _expected_log2_normalized(
 def _control_basal(module:GPOVAEModule, x:torch.Tensor, covariate:torch.Tensor)->tuple:
     "Basal means (1, n, L) of control cells and the decoder inputs they need"
     n = x.shape[0]
-    zero_pert = x.new_zeros(1, n, module.n_pert)
+    zero_pert = x.new_zeros(1, n, module.n_pert_latent)
     artifact = x.new_zeros(n)
     artifact_emb = x.new_zeros(1, module.n_latent) if module.has_artifact else None
     z_basal = module.encode_basal(x, zero_pert, artifact, artifact_emb, covariate).loc
@@ -92,7 +92,7 @@ def expected_effects(
     z_basal, zero_pert, artifact, artifact_emb = _control_basal(module, control_x, control_covariate)
     library = control_x.sum(1)
     base = _expected_log2_normalized(module.decode(z_basal, zero_pert, artifact, artifact_emb, control_covariate, library), library)
-    z_pert = module.sample_z_pert(dosage, n_particles, generator).mean(0)          # (T, n_pert)
+    z_pert = module.sample_z_pert(dosage, n_particles, generator).mean(0)          # (T, n_pert_latent)
     effects = []
     for row, dose in zip(z_pert, dosage):
         shifted = row.expand(1, control_x.shape[0], -1)

@@ -148,26 +148,26 @@ def _concat_particles(parts:list, n_particles:int)->Tensor:
     return torch.cat(parts, dim=-1)
 
 class EffectEncoder(ResidualMLP):
-    "q(E_t | M_t, phi_t): input [mask row; node feature], output loc and raw scale of n_pert effects"
-    def __init__(self, n_pert:int, n_features:int, n_hidden:int, n_layers:int, dropout:float=0.):
-        super().__init__(n_pert + n_features, 2 * n_pert, n_hidden, n_layers, dropout)
-        self.n_pert = n_pert
+    "q(E_t | M_t, phi_t): input [mask row; node feature], output loc and raw scale of n_pert_latent effects"
+    def __init__(self, n_pert_latent:int, n_features:int, n_hidden:int, n_layers:int, dropout:float=0.):
+        super().__init__(n_pert_latent + n_features, 2 * n_pert_latent, n_hidden, n_layers, dropout)
+        self.n_pert_latent = n_pert_latent
 
     def posterior(self, mask:Tensor, rows:Tensor, node_features:Tensor|None)->Normal:
-        "q(E) of `rows` given their mask samples (S, u, n_pert); node_features None: one-hot"
+        "q(E) of `rows` given their mask samples (S, u, n_pert_latent); node_features None: one-hot"
         if node_features is None:    # a one-hot feature picks one column of the input layer
-            feat = self.input.weight[:, self.n_pert + rows].T
+            feat = self.input.weight[:, self.n_pert_latent + rows].T
         else:
-            feat = self.part(node_features[rows].to(mask.dtype), self.n_pert)
+            feat = self.part(node_features[rows].to(mask.dtype), self.n_pert_latent)
         return _normal(self.head(self.input.bias + feat + self.part(mask, 0)))
 
 class BasalEncoder(ResidualMLP):
     "q(z_b | x, z_p, a e_a, c) (or q(z_b | x, c) when mean_field): input [x_std; z_p; a e_a; c]"
-    def __init__(self, n_genes:int, n_latent:int, n_pert:int, n_artifact:int, n_covariates:int, mean_field:bool,
+    def __init__(self, n_genes:int, n_latent:int, n_pert_latent:int, n_artifact:int, n_covariates:int, mean_field:bool,
                  n_hidden:int, n_layers:int, dropout:float=0.):
-        n_in = n_genes + n_covariates + (0 if mean_field else n_pert + n_artifact)
+        n_in = n_genes + n_covariates + (0 if mean_field else n_pert_latent + n_artifact)
         super().__init__(n_in, 2 * n_latent, n_hidden, n_layers, dropout)
-        self.n_genes, self.n_pert, self.mean_field = n_genes, n_pert, mean_field
+        self.n_genes, self.n_pert_latent, self.mean_field = n_genes, n_pert_latent, mean_field
 
     def counts_layer(self, x_std:Tensor, covariate:Tensor)->Tensor:
         "(B, H) input layer (with bias) on the standardised counts and covariates, shared by all particles"
@@ -181,14 +181,14 @@ class BasalEncoder(ResidualMLP):
         "q(z_b) (S, B, L) from `counts_layer` and the particle parts; W_a (a e_a) as a (W_a e_a)"
         h = counts + self.part(z_pert, self.n_genes)
         if artifact_emb is not None:
-            h = h + artifact.to(h.dtype)[None, :, None] * self.part(artifact_emb, self.n_genes + self.n_pert)[:, None, :]
+            h = h + artifact.to(h.dtype)[None, :, None] * self.part(artifact_emb, self.n_genes + self.n_pert_latent)[:, None, :]
         return _normal(self.head(h))
 
 class Decoder(ResidualMLP):
     "f([z_b; z_p; a e_a; c]): logits of the expression proportions (S, B, G)"
-    def __init__(self, n_latent:int, n_pert:int, n_artifact:int, n_covariates:int, n_genes:int,
+    def __init__(self, n_latent:int, n_pert_latent:int, n_artifact:int, n_covariates:int, n_genes:int,
                  n_hidden:int, n_layers:int, dropout:float=0.):
-        super().__init__(n_latent + n_pert + n_artifact + n_covariates, n_genes, n_hidden, n_layers, dropout)
+        super().__init__(n_latent + n_pert_latent + n_artifact + n_covariates, n_genes, n_hidden, n_layers, dropout)
 
     def logits(self, z_basal:Tensor, z_pert:Tensor, artifact_term:list, covariate:Tensor)->Tensor:
         "Decoder output for (S, B, .) latents; `artifact_term` is [a e_a] or [] (sams)"
@@ -231,7 +231,7 @@ class GPOVAEModule(nn.Module):
         self.n_genes, self.n_nodes, self.n_latent, self.n_covariates = n_genes, n_nodes, n_latent, n_covariates
         self.variant, self.likelihood, self.mean_field, self.temperature = variant, likelihood, mean_field, temperature
         self.has_artifact = variant != "sams"
-        self.n_pert = n_nodes if variant == "gpo" else n_latent
+        self.n_pert_latent = n_nodes if variant == "gpo" else n_latent
         n_art = n_latent if self.has_artifact else 0
         n_feat = n_nodes if node_features is None else node_features.shape[1]
         self.register_buffer("node_features", None if node_features is None else node_features.float())
@@ -241,15 +241,15 @@ class GPOVAEModule(nn.Module):
         self.register_buffer("effect_prior_scale", torch.tensor(float(effect_prior_scale)))
         self.register_buffer("x_loc", torch.zeros(n_genes) if x_loc is None else torch.as_tensor(x_loc).float())
         self.register_buffer("x_scale", torch.ones(n_genes) if x_scale is None else torch.as_tensor(x_scale).float())
-        self.grn = GRNLayer(n_nodes, self.n_pert, init_prob=init_mask_prob, prior_adjacency=prior_adjacency,
+        self.grn = GRNLayer(n_nodes, self.n_pert_latent, init_prob=init_mask_prob, prior_adjacency=prior_adjacency,
                             n_sources=n_sources if variant == "gpo" else None)
         self.linear_effects = nn.Parameter(torch.zeros(n_nodes, n_genes)) if linear_effects else None
-        self.effect_encoder = EffectEncoder(self.n_pert, n_feat, n_hidden_effect, n_layers_effect, dropout)
-        self.basal_encoder = BasalEncoder(n_genes, n_latent, self.n_pert, n_art, n_covariates, mean_field,
+        self.effect_encoder = EffectEncoder(self.n_pert_latent, n_feat, n_hidden_effect, n_layers_effect, dropout)
+        self.basal_encoder = BasalEncoder(n_genes, n_latent, self.n_pert_latent, n_art, n_covariates, mean_field,
                                           n_hidden_encoder, n_layers_encoder, dropout)
-        self.decoder = Decoder(n_latent, self.n_pert, n_art, n_covariates, n_genes, n_hidden_decoder, n_layers_decoder, dropout)
+        self.decoder = Decoder(n_latent, self.n_pert_latent, n_art, n_covariates, n_genes, n_hidden_decoder, n_layers_decoder, dropout)
         if linear_effects:        # the latent path starts silent: effects start on the linear path alone
-            with torch.no_grad(): self.decoder.input.weight[:, n_latent:n_latent + self.n_pert] = 0.
+            with torch.no_grad(): self.decoder.input.weight[:, n_latent:n_latent + self.n_pert_latent] = 0.
         self.log_param = nn.Parameter(torch.zeros(n_genes)) if likelihood != "poisson" else None
         if self.has_artifact:
             self.artifact_loc = nn.Parameter(torch.zeros(n_latent))
@@ -260,7 +260,7 @@ class GPOVAEModule(nn.Module):
         return torch.nonzero((dosage != 0).any(0)).flatten()
 
     def sample_rows(self, rows:Tensor, n_particles:int=1, generator=None)->tuple:
-        "Guide of rows `rows` of M and E: ({q_mask, q_effects}, {mask, effects}), samples (S, u, n_pert)"
+        "Guide of rows `rows` of M and E: ({q_mask, q_effects}, {mask, effects}), samples (S, u, n_pert_latent)"
         W = self.grn.mask_logits
         mask = self.grn.sample(rows, n_particles, self.temperature, generator)
         q_effects = self.effect_encoder.posterior(mask, rows, self.node_features)
@@ -277,7 +277,7 @@ class GPOVAEModule(nn.Module):
         return q, q.loc + q.scale * eps
 
     def perturbation_latent(self, dosage:Tensor, rows:Tensor, mask:Tensor, effects:Tensor)->Tensor:
-        "z_p = dosage (E * M) from the sampled rows: (S, B, n_pert)"
+        "z_p = dosage (E * M) from the sampled rows: (S, B, n_pert_latent)"
         return torch.einsum("bu,sup->sbp", dosage[:, rows].to(effects.dtype), mask * effects)
 
     def _artifact_term(self, artifact:Tensor, artifact_emb:Tensor|None, n_particles:int)->list:
@@ -371,7 +371,7 @@ class GPOVAEModule(nn.Module):
         return p_dists
 
     def sample_z_pert(self, dosage:Tensor, n_particles:int=1, generator=None)->Tensor:
-        "Guide samples of z_p = d (E * M) for any dosage (B, P): singles, combos, unseen nodes; (S, B, n_pert)"
+        "Guide samples of z_p = d (E * M) for any dosage (B, P): singles, combos, unseen nodes; (S, B, n_pert_latent)"
         rows = self.node_rows(dosage)
         _, samples = self.sample_rows(rows, n_particles, generator)
         return self.perturbation_latent(dosage, rows, samples["mask"], samples["effects"])
