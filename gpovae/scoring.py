@@ -18,11 +18,11 @@ from pandas import DataFrame
 from .core import GPOVAEInputError, logger, subsample_rows
 from .data import log_normalize
 from .losses import iwelbo
-from .metrics import (additive_baseline, effect_metrics, embed_genes, global_mean_baseline,
-                            grn_statistical_metrics, grn_truth_metrics, linear_baseline, perturbation_mean_baseline,
-                            read_edge_file, statistics_at_k)
-from .networks import (alignment_target_network, control_correlation_network, effect_magnitude_network,
-                             modular_response_network, network_deconvolution_network, random_network)
+from .baselines import (additive_baseline, alignment_target_network, control_correlation_network,
+                              effect_magnitude_network, embed_genes, global_mean_baseline, linear_baseline,
+                              modular_response_network, network_deconvolution_network, perturbation_mean_baseline,
+                              random_network)
+from .metrics import effect_metrics, grn_statistical_metrics, grn_truth_metrics, read_edge_file, statistics_at_k
 from .prepared import PreparedData, observed_effects, split_counts
 
 # %% ../nbs/06a_scoring.ipynb #c51d8f86
