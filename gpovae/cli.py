@@ -390,15 +390,6 @@ def train(
     min_cells:int|None=None,        # fewest cells per perturbation (default 10)
     likelihood:str|None=None,       # nb | zinb | poisson | gaussian (default nb)
     preset:str|None=None,           # hyperparameter preset (default small)
-    grn_objective:str|None=None,    # total_effect | paper (default total_effect)
-    edge_cost:float|None=None,      # price of a GRN edge in the total-effect fit
-    linear_effects:bool|None=None,  # linear effect path next to the decoder
-    lambda_grn:float|None=None,     # weight of the GRN alignment
-    lambda_sparsity:float|None=None,# weight of the GRN sparsity prior
-    n_hops:int|None=None,           # hops K of the paper's alignment
-    grn_warmup_steps:int|None=None, # steps fitting the GRN to the training effects before the VAE trains
-    min_epochs:int|None=None,       # epochs before early stopping may stop
-    patience:int|None=None,         # epochs without improvement before stopping
     max_epochs:int|None=None,       # most epochs (default: the preset's)
     accelerator:str|None=None,      # cpu | gpu | auto (default cpu)
     devices:str|None=None,          # Lightning devices, e.g. 1 or auto
@@ -406,9 +397,10 @@ def train(
     backed:bool|None=None,          # read the h5ad backed (rows streamed from disk)
     seed:int|None=None,             # random seed (default 0)
     prior_network:str|None=None,    # edge file whose edges start as likely GRN edges
+    **hyperparameters,              # any field of `Config` (flags such as --lambda-grn, built from its fields)
 )->dict:                            # the metrics
     "Prepare a screen, train GPO-VAE, evaluate it on held-out cells and write a run directory"
-    given = dict(locals())
+    given = {**{k: v for k, v in locals().items() if k != "hyperparameters"}, **hyperparameters}
     flags = _flag_values({k: v for k, v in given.items() if k not in ("out", "config", "resume", "overwrite")})
     if resume is not None:
         if config or overwrite or (out and Path(out).absolute() != Path(resume).absolute()):
@@ -553,7 +545,9 @@ def _command(commands, name:str, function)->argparse.ArgumentParser:
     "A sub-parser whose parsed flags are passed to `function` by name"
     def handler(args):
         wanted = inspect.signature(function).parameters
-        function(**{k: v for k, v in vars(args).items() if k in wanted})
+        takes_more = any(p.kind is p.VAR_KEYWORD for p in wanted.values())   # e.g. every hyperparameter of train
+        function(**{k: v for k, v in vars(args).items()
+                    if k in wanted or (takes_more and k not in ("handler", "flags", "verbose", "command"))})
         return 0
     parser = commands.add_parser(name, help=function.__doc__, description=function.__doc__)
     parser.add_argument("--verbose", action="store_true", help="also show gpovae's notes and third-party messages")
