@@ -333,26 +333,44 @@ def pseudobulk_effects(
     return table.drop(index=control) - table.loc[control]
 
 # %% ../nbs/01_data.ipynb #1d5b4047
-def _group_moments(values, prop, labels:np.ndarray, names:list)->tuple:
-    "(n, mean, variance) of `values` and mean of `prop` per label in `names`, one row each"
-    codes = pd.Index(names).get_indexer(labels)
-    keep = codes >= 0
-    indicator = sp.csr_matrix((np.ones(keep.sum()), (codes[keep], np.flatnonzero(keep))), shape=(len(names), len(labels)))
-    dense = lambda m: np.asarray(m.toarray() if sp.issparse(m) else m, dtype=np.float64)
-    n = np.asarray(indicator.sum(axis=1)).ravel()
+def _label_sums(X, labels:np.ndarray, groups:np.ndarray, group_names:list, names:list, chunk_size:int)->dict:
+    "Per group and label: cell counts and sums of log2 values, their squares and proportions, one row block at a time"
+    sums = {key: np.zeros((len(group_names), len(names), X.shape[1])) for key in ("values", "squares", "prop")}
+    n = np.zeros((len(group_names), len(names)))
+    group_codes, label_codes = pd.Index(group_names).get_indexer(groups), pd.Index(names).get_indexer(labels)
+    for start in range(0, len(labels), chunk_size):
+        rows = np.arange(start, min(start + chunk_size, len(labels)))
+        logged = log_normalize(X[rows])
+        values = logged / np.log(2)
+        parts = {"values": values, "squares": values.multiply(values) if sp.issparse(values) else values * values,
+                 "prop": logged.expm1() if sp.issparse(logged) else np.expm1(logged)}
+        for g in range(len(group_names)):
+            keep = np.flatnonzero((group_codes[rows] == g) & (label_codes[rows] >= 0))
+            if len(keep) == 0: continue
+            indicator = sp.csr_matrix((np.ones(len(keep)), (label_codes[rows][keep], keep)),
+                                      shape=(len(names), len(label_codes[rows])))
+            n[g] += np.asarray(indicator.sum(axis=1)).ravel()
+            for key, part in parts.items():
+                product = indicator @ part
+                sums[key][g] += product.toarray() if sp.issparse(product) else np.asarray(product, dtype=np.float64)
+    return dict(sums, n=n)
+
+def _moments(sums:dict, g:int, rows)->tuple:
+    "(n, mean, variance, mean proportion) of group `g` for the label rows `rows`"
+    n = sums["n"][g, rows]
     safe = np.maximum(n, 1)[:, None]
-    mean = dense(indicator @ values) / safe
-    square = values.multiply(values) if sp.issparse(values) else values * values
-    variance = np.maximum(dense(indicator @ square) / safe - mean ** 2, 0) * (safe / np.maximum(safe - 1, 1))
-    return n, mean, variance, dense(indicator @ prop) / safe
+    mean = sums["values"][g, rows] / safe
+    variance = np.maximum(sums["squares"][g, rows] / safe - mean ** 2, 0) * (safe / np.maximum(safe - 1, 1))
+    return n, mean, variance, sums["prop"][g, rows] / safe
 
 def effect_statistics(
-    X,                      # (N, G) raw counts, scipy sparse or dense
+    X,                      # (N, G) raw counts: scipy sparse, dense, or anything whose row slices X[a:b] are
     labels:np.ndarray,      # (N,) normalised labels
     control:str,            # control label
     genes:list,             # (G,) column names
     groups:np.ndarray|None=None, # (N,) batch / replicate of each cell: effects are taken within groups
     pseudocount:float=1.,   # added to mean CP10k before the log ratio (shrinks ratios of rare genes)
+    chunk_size:int=20_000,  # rows normalised at a time: memory grows with this, not with the number of cells
 )->dict:                    # DataFrames (perturbations x genes): effect, se, log_ratio; Series n_cells
     "Signed pseudobulk effects within groups, their standard errors and log2 ratios of mean expression"
     labels = np.asarray(labels).astype(str)
@@ -364,15 +382,13 @@ def effect_statistics(
     names = sorted(set(labels) - {control})
     if not names or control not in labels:
         raise GPOVAEInputError(f"effects need control cells labelled {control!r} and perturbed cells among these cells")
-    logged = log_normalize(X)
-    values = logged / np.log(2)
-    prop = logged.expm1() if sp.issparse(logged) else np.expm1(logged)
+    group_names = list(np.unique(groups))
+    sums = _label_sums(X, labels, groups, group_names, [control] + names, chunk_size)
     shape = (len(names), len(genes))
     weight, effect, variance, ratio = np.zeros(len(names)), np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    for group in np.unique(groups):
-        cells = groups == group
-        n_ctrl, ctrl_mean, ctrl_var, ctrl_prop = _group_moments(values[cells], prop[cells], labels[cells], [control])
-        n, mean, var, mean_prop = _group_moments(values[cells], prop[cells], labels[cells], names)
+    for g, group in enumerate(group_names):
+        n_ctrl, ctrl_mean, ctrl_var, ctrl_prop = _moments(sums, g, slice(0, 1))
+        n, mean, var, mean_prop = _moments(sums, g, slice(1, None))
         if n_ctrl[0] < 2:
             if n.sum() > 0: logger.warning("group %r has %d control cells: its %d perturbed cells are left out of the "
                                            "training effects", group, int(n_ctrl[0]), int(n.sum()))

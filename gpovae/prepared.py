@@ -106,7 +106,8 @@ class PreparedData:
         "Effects, standard errors and log ratios of the cells of `split`, within batch groups"
         if split == "train" and self.train_effects is not None: return self.train_effects
         rows, groups = self.indices_of(split), self.groups()
-        return effect_statistics(self.counts(rows), self.labels[rows], self.config["control"], self.genes,
+        reader = _RowReader(self.adata, self.adata_rows[rows], self.config.get("layer"))   # read in row blocks
+        return effect_statistics(reader, self.labels[rows], self.config["control"], self.genes,
                                  None if groups is None else groups[rows])
 
     def node_features(self, max_cells:int=5000, seed:int=0)->np.ndarray:
@@ -369,7 +370,7 @@ def prepare(
     covariate, covariate_names = (np.zeros((len(labels), 0), np.float32), []) if groups is None else one_hot(groups)
     with timer("effects"):
         train = np.flatnonzero(cell_split == "train")
-        train_effects = effect_statistics(read_rows(work, adata_rows[train], layer), labels[train], control,
+        train_effects = effect_statistics(_RowReader(work, adata_rows[train], layer), labels[train], control,
                                           list(work.var_names), None if groups is None else groups[train])
     config = dict(settings, filters=(dict(_FILTERS) if filters is True else filters), backed=backed,
                   n_cells_input=int(adata.n_obs), n_cells=len(labels), n_nodes=len(nodes), n_g0=n_g0,
