@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['normalize_labels', 'detect_control', 'count_matrix', 'read_rows', 'dense_rows', 'validate_adata', 'log_normalize',
-           'annotate_qc', 'pseudobulk_effects', 'effect_statistics']
+           'annotate_qc']
 
 # %% ../nbs/01_data.ipynb #267e0bcc
 import numpy as np
@@ -312,100 +312,3 @@ def annotate_qc(
         thresholds["doublet.doublet_score"] = cuts
     qc["artifact"] = qc[[*_QC_RULES, "doublet"]].any(axis=1)
     return qc, thresholds
-
-# %% ../nbs/01_data.ipynb #48e7c2f0
-def pseudobulk_effects(
-    X, # (N, G) raw counts, scipy sparse or dense
-    labels:np.ndarray, # (N,) normalised labels
-    control:str, # control label
-    genes:list, # (G,) column names
-)->pd.DataFrame: # (labels except control, sorted) x genes: mean log2(1e4 x/sum + 1) minus control mean
-    "Observed pseudobulk effect per perturbation: mean log2 CP10k + 1 minus the control mean"
-    labels = np.asarray(labels).astype(str)
-    if X.shape[0] != len(labels) or X.shape[1] != len(genes):
-        raise GPOVAEInputError(f"X has shape {X.shape} but there are {len(labels)} labels and {len(genes)} genes; pass matching inputs")
-    if control not in labels:
-        raise GPOVAEInputError(f"no control cells labelled {control!r} among these cells; effects need controls in the same cells (split)")
-    values = AnnData(log_normalize(X, base=2),
-                     obs=pd.DataFrame({"label": pd.Categorical(labels)}, index=pd.RangeIndex(len(labels)).astype(str)))
-    means = sc.get.aggregate(values, by="label", func="mean")  # one row per label, in sorted order
-    table = pd.DataFrame(np.asarray(means.layers["mean"]), index=list(means.obs_names), columns=list(genes))
-    return table.drop(index=control) - table.loc[control]
-
-# %% ../nbs/01_data.ipynb #1d5b4047
-def _label_sums(X, labels:np.ndarray, groups:np.ndarray, group_names:list, names:list, chunk_size:int)->dict:
-    "Per group and label: cell counts and sums of log2 values, their squares and proportions, one row block at a time"
-    sums = {key: np.zeros((len(group_names), len(names), X.shape[1])) for key in ("values", "squares", "prop")}
-    n = np.zeros((len(group_names), len(names)))
-    group_codes, label_codes = pd.Index(group_names).get_indexer(groups), pd.Index(names).get_indexer(labels)
-    for start in range(0, len(labels), chunk_size):
-        rows = np.arange(start, min(start + chunk_size, len(labels)))
-        logged = log_normalize(X[rows])
-        values = logged / np.log(2)
-        parts = {"values": values, "squares": values.multiply(values) if sp.issparse(values) else values * values,
-                 "prop": logged.expm1() if sp.issparse(logged) else np.expm1(logged)}
-        for g in range(len(group_names)):
-            keep = np.flatnonzero((group_codes[rows] == g) & (label_codes[rows] >= 0))
-            if len(keep) == 0: continue
-            indicator = sp.csr_matrix((np.ones(len(keep)), (label_codes[rows][keep], keep)),
-                                      shape=(len(names), len(label_codes[rows])))
-            n[g] += np.asarray(indicator.sum(axis=1)).ravel()
-            for key, part in parts.items():
-                product = indicator @ part
-                sums[key][g] += product.toarray() if sp.issparse(product) else np.asarray(product, dtype=np.float64)
-    return dict(sums, n=n)
-
-def _moments(sums:dict, g:int, rows)->tuple:
-    "(n, mean, variance, mean proportion) of group `g` for the label rows `rows`"
-    n = sums["n"][g, rows]
-    safe = np.maximum(n, 1)[:, None]
-    mean = sums["values"][g, rows] / safe
-    variance = np.maximum(sums["squares"][g, rows] / safe - mean ** 2, 0) * (safe / np.maximum(safe - 1, 1))
-    return n, mean, variance, sums["prop"][g, rows] / safe
-
-def effect_statistics(
-    X,                      # (N, G) raw counts: scipy sparse, dense, or anything whose row slices X[a:b] are
-    labels:np.ndarray,      # (N,) normalised labels
-    control:str,            # control label
-    genes:list,             # (G,) column names
-    groups:np.ndarray|None=None, # (N,) batch / replicate of each cell: effects are taken within groups
-    pseudocount:float=1.,   # added to mean CP10k before the log ratio (shrinks ratios of rare genes)
-    chunk_size:int=20_000,  # rows normalised at a time: memory grows with this, not with the number of cells
-)->dict:                    # DataFrames (perturbations x genes): effect, se, log_ratio; Series n_cells
-    "Signed pseudobulk effects within groups, their standard errors and log2 ratios of mean expression"
-    labels = np.asarray(labels).astype(str)
-    if X.shape[0] != len(labels) or X.shape[1] != len(genes):
-        raise GPOVAEInputError(f"X has shape {X.shape} but there are {len(labels)} labels and {len(genes)} genes; pass matching inputs")
-    groups = np.zeros(len(labels), dtype=str) if groups is None else np.asarray(groups).astype(str)
-    if len(groups) != len(labels):
-        raise GPOVAEInputError(f"`groups` has {len(groups)} entries for {len(labels)} cells; pass one group per cell")
-    names = sorted(set(labels) - {control})
-    if not names or control not in labels:
-        raise GPOVAEInputError(f"effects need control cells labelled {control!r} and perturbed cells among these cells")
-    group_names = list(np.unique(groups))
-    sums = _label_sums(X, labels, groups, group_names, [control] + names, chunk_size)
-    shape = (len(names), len(genes))
-    weight, effect, variance, ratio = np.zeros(len(names)), np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    for g, group in enumerate(group_names):
-        n_ctrl, ctrl_mean, ctrl_var, ctrl_prop = _moments(sums, g, slice(0, 1))
-        n, mean, var, mean_prop = _moments(sums, g, slice(1, None))
-        if n_ctrl[0] < 2:
-            if n.sum() > 0: logger.warning("group %r has %d control cells: its %d perturbed cells are left out of the "
-                                           "training effects", group, int(n_ctrl[0]), int(n.sum()))
-            continue
-        w = n[:, None]
-        weight += n
-        effect += w * (mean - ctrl_mean)
-        variance += w ** 2 * (var / np.maximum(w, 1) + ctrl_var / n_ctrl[0])
-        ratio += w * np.log2((mean_prop + pseudocount) / (ctrl_prop + pseudocount))
-    usable = weight > 0
-    if not usable.any():
-        raise GPOVAEInputError("no group has both >= 2 control cells and perturbed cells; keep controls in every batch")
-    if not usable.all():
-        logger.warning("perturbations %s have no cells in a group with >= 2 controls: left out of the effects",
-                       [name for name, ok in zip(names, usable) if not ok][:10])
-    names, w = [name for name, ok in zip(names, usable) if ok], weight[usable, None]
-    frame = lambda a: pd.DataFrame(a[usable], index=names, columns=list(genes))
-    return {"effect": frame(effect / np.maximum(weight, 1)[:, None]), "se": frame(np.sqrt(variance) / np.maximum(weight, 1)[:, None]),
-            "log_ratio": frame(ratio / np.maximum(weight, 1)[:, None]), "n_cells": pd.Series(w.ravel().astype(int), index=names)}
-

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ScreenNames', 'GPOVAE', 'save_model', 'read_saved']
 
-# %% ../nbs/05a_model.ipynb #7b952e9c
+# %% ../nbs/05a_model.ipynb #2084952e
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from .prepared import PreparedData
 from .setup import build_module, control_cells, module_from_config
 from .train import fit_module
 
-# %% ../nbs/05a_model.ipynb #296b1da1
+# %% ../nbs/05a_model.ipynb #8c0d29c9
 @dataclass(frozen=True)
 class ScreenNames:
     "The names a model needs from its screen to answer questions without the data"
@@ -33,7 +33,7 @@ class ScreenNames:
         return cls(list(prepared.genes), list(prepared.nodes), prepared.n_g0, prepared.config["control"],
                    prepared.config["sep"], list(prepared.covariate_names))
 
-# %% ../nbs/05a_model.ipynb #0a44ac81
+# %% ../nbs/05a_model.ipynb #b6c7960f
 class GPOVAE:
     "GPO-VAE on a prepared Perturb-seq screen: fit, predict_effects, sample, latent, grn, save, load"
     def __init__(self,
@@ -115,7 +115,7 @@ class GPOVAE:
         model._attach(config, seed, names, module, control, history=history)
         return model
 
-# %% ../nbs/05a_model.ipynb #45a22c8e
+# %% ../nbs/05a_model.ipynb #b2c642d6
 _NAME_FIELDS = ("genes", "nodes", "n_g0", "control", "sep", "covariate_names")
 
 def save_model(model:GPOVAE, path):

@@ -17,7 +17,8 @@ import scipy.sparse as sp
 import torch
 
 from .core import KEYS, GPOVAEInputError, logger, subsample_rows
-from .data import (annotate_qc, count_matrix, dense_rows, effect_statistics, log_normalize, normalize_labels, read_rows,
+from .effects import effect_statistics
+from .data import (annotate_qc, count_matrix, dense_rows, log_normalize, normalize_labels, read_rows,
                          validate_adata)
 from .pairing import compute_delta, counterfactual_references, pair_controls, pairs_to_names
 from .selection import filter_perturbations, select_nodes, split_cells
@@ -106,9 +107,8 @@ class PreparedData:
         "Effects, standard errors and log ratios of the cells of `split`, within batch groups"
         if split == "train" and self.train_effects is not None: return self.train_effects
         rows, groups = self.indices_of(split), self.groups()
-        reader = _RowReader(self.adata, self.adata_rows[rows], self.config.get("layer"))   # read in row blocks
-        return effect_statistics(reader, self.labels[rows], self.config["control"], self.genes,
-                                 None if groups is None else groups[rows])
+        return effect_statistics(_RowReader(self.adata, self.adata_rows[rows], self.config.get("layer")), self.labels[rows],
+                                 self.config["control"], self.genes, None if groups is None else groups[rows])
 
     def node_features(self, max_cells:int=5000, seed:int=0)->np.ndarray:
         "(P, G) correlation of each node's gene with every measured gene in TRAIN control cells"
