@@ -5,6 +5,10 @@ resident memory (RSS) is its own (the backed screen is written by one process an
     python bench/scale.py                                   # the sizes of the issue (long: see --help)
     python bench/scale.py --nodes 5000 --prepare-cells 50000 --backed-cells 200000   # a shorter run
 
+The step is measured twice: with every GRN node without training cells in each step's plated prior
+(the default), and with `max_zero_rows=256` (an unbiased subsample of them), the setting for thousands
+of nodes.
+
 The screens for `prepare` and the backed epoch are synthetic counts (Poisson with a few perturbation
 shifts), not the simulator: the simulator's steady-state model is far slower than the data loading that
 is measured here. Large files are written to --folder (default a temporary folder) and removed.
@@ -52,17 +56,19 @@ def synthetic_screen(n_cells:int, n_genes:int, n_perturbations:int, seed:int=0):
     return ad.AnnData(sp.vstack(rows, format="csr"), obs=obs, var=pd.DataFrame(index=genes))
 
 
-def measure_step(n_nodes:int, n_perturbed:int, n_genes:int, repeats:int)->dict:
-    "Training steps of the k562 preset (batch 512, 5 particles) with `n_nodes` GRN nodes"
+def measure_step(n_nodes:int, n_perturbed:int, n_genes:int, repeats:int, max_zero_rows:int=0)->dict:
+    "Training steps of the k562 preset (batch 512, 5 particles) with `n_nodes` GRN nodes; max_zero_rows 0: all"
     import torch
     sys.path.insert(0, str(Path(__file__).parent))
     from speed import Step
-    step = Step("k562", n_genes=n_genes, n_nodes=n_nodes, n_g0=n_perturbed)
+    overrides = {"max_zero_rows": max_zero_rows} if max_zero_rows else {}
+    step = Step("k562", n_genes=n_genes, n_nodes=n_nodes, n_g0=n_perturbed, overrides=overrides)
     step()                                                  # warm-up
     start = time.perf_counter()
     for _ in range(repeats): step()
     seconds = (time.perf_counter() - start) / repeats
-    return dict(what=f"training step, P = {n_nodes:,} nodes ({n_perturbed:,} perturbed), G = {n_genes:,}",
+    zero = f", max_zero_rows {max_zero_rows}" if max_zero_rows else ""
+    return dict(what=f"training step, P = {n_nodes:,} nodes ({n_perturbed:,} perturbed), G = {n_genes:,}{zero}",
                 seconds=seconds, peak_rss_gb=peak_rss_gb(), threads=torch.get_num_threads())
 
 
@@ -138,7 +144,8 @@ def main():
     results = []
     with tempfile.TemporaryDirectory(dir=args.folder) as folder:
         path = str(Path(folder)/"backed.h5ad")
-        jobs = {"step": [["step", args.nodes, args.perturbed, args.step_genes, args.repeats]],
+        jobs = {"step": [["step", args.nodes, args.perturbed, args.step_genes, args.repeats, 0],
+                         ["step", args.nodes, args.perturbed, args.step_genes, args.repeats, 256]],
                 "prepare": [["prepare", args.prepare_cells, args.prepare_genes, args.perturbations]],
                 "backed": [["write", args.backed_cells, args.backed_genes, args.perturbations, path], ["backed", path]]}
         for kind in wanted:

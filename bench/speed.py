@@ -66,11 +66,12 @@ def synthetic(n_genes:int, n_nodes:int, n_g0:int, batch_size:int=BATCH, seed:int
 
 class Step:
     "The training step of `TrainingPlan` (losses, backward, clipping, Adam) for one preset and shape"
-    def __init__(self, preset:str, n_genes:int, n_nodes:int, n_g0:int, n_cells:int=50_000, seed:int=0, **_):
+    def __init__(self, preset:str, n_genes:int, n_nodes:int, n_g0:int, n_cells:int=50_000, seed:int=0,
+                 overrides:dict|None=None, **_):
         from gpovae.config import arguments_for, resolve_config
         from gpovae.losses import compute_losses
         from gpovae.setup import module_from_config
-        self.config = resolve_config(preset, n_particles=PARTICLES, n_latent=LATENT, batch_size=BATCH)
+        self.config = resolve_config(preset, n_particles=PARTICLES, n_latent=LATENT, batch_size=BATCH, **(overrides or {}))
         data = synthetic(n_genes, n_nodes, n_g0, seed=seed)
         self.batch, self.data = data["batch"], data
         torch.manual_seed(seed)
