@@ -246,14 +246,9 @@ def _settings(base:dict, flags:dict)->dict:
 @contextlib.contextmanager
 def _threads(n:int|str|None):
     "Use `n` torch threads for the whole command (None: leave torch's setting; 'auto': the fit chooses its own)"
-    import torch
-    before = torch.get_num_threads()
-    if n and n != "auto":
-        torch.set_num_threads(n)
-    try:
+    from gpovae.train import torch_threads
+    with torch_threads(None if n == "auto" else n):
         yield
-    finally:
-        torch.set_num_threads(before)
 
 def _prepare(adata, settings:dict):
     "`prepare` with a start line, a heartbeat and a summary of what it kept"

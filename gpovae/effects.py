@@ -46,11 +46,11 @@ def _label_sums(X, labels:np.ndarray, groups:np.ndarray, group_names:list, names
         values = logged / np.log(2)
         parts = {"values": values, "squares": values.multiply(values) if sp.issparse(values) else values * values,
                  "prop": logged.expm1() if sp.issparse(logged) else np.expm1(logged)}
+        chunk_groups, chunk_labels = group_codes[rows], label_codes[rows]
         for g in range(len(group_names)):
-            keep = np.flatnonzero((group_codes[rows] == g) & (label_codes[rows] >= 0))
+            keep = np.flatnonzero((chunk_groups == g) & (chunk_labels >= 0))
             if len(keep) == 0: continue
-            indicator = sp.csr_matrix((np.ones(len(keep)), (label_codes[rows][keep], keep)),
-                                      shape=(len(names), len(label_codes[rows])))
+            indicator = sp.csr_matrix((np.ones(len(keep)), (chunk_labels[keep], keep)), shape=(len(names), len(rows)))
             n[g] += np.asarray(indicator.sum(axis=1)).ravel()
             for key, part in parts.items():
                 product = indicator @ part

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['ScreenNames', 'GPOVAE', 'save_model', 'read_saved']
 
-# %% ../nbs/05a_model.ipynb #2084952e
-from dataclasses import dataclass
+# %% ../nbs/05a_model.ipynb #0455d6b5
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import anndata as ad
@@ -22,7 +22,7 @@ from .prepared import PreparedData
 from .setup import build_module, control_cells, module_from_config
 from .train import fit_module
 
-# %% ../nbs/05a_model.ipynb #8c0d29c9
+# %% ../nbs/05a_model.ipynb #337bde50
 @dataclass(frozen=True)
 class ScreenNames:
     "The names a model needs from its screen to answer questions without the data"
@@ -33,7 +33,7 @@ class ScreenNames:
         return cls(list(prepared.genes), list(prepared.nodes), prepared.n_g0, prepared.config["control"],
                    prepared.config["sep"], list(prepared.covariate_names))
 
-# %% ../nbs/05a_model.ipynb #b6c7960f
+# %% ../nbs/05a_model.ipynb #ade78f19
 class GPOVAE:
     "GPO-VAE on a prepared Perturb-seq screen: fit, predict_effects, sample, latent, grn, save, load"
     def __init__(self,
@@ -115,9 +115,7 @@ class GPOVAE:
         model._attach(config, seed, names, module, control, history=history)
         return model
 
-# %% ../nbs/05a_model.ipynb #b2c642d6
-_NAME_FIELDS = ("genes", "nodes", "n_g0", "control", "sep", "covariate_names")
-
+# %% ../nbs/05a_model.ipynb #f633a189
 def save_model(model:GPOVAE, path):
     "Write `model.pt` and `config.yaml` into folder `path`"
     path = Path(path)
@@ -126,7 +124,7 @@ def save_model(model:GPOVAE, path):
                 "control_covariate": model.control_covariate}, path/"model.pt")
     from gpovae import __version__
     meta = dict(gpovae_version=__version__, hparams=model.config.to_dict(), seed=model.seed,
-                **{name: getattr(model.names, name) for name in _NAME_FIELDS}, history=model.history)
+                **asdict(model.names), history=model.history)
     (path/"config.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
 
 def read_saved(path)->tuple:
@@ -137,6 +135,6 @@ def read_saved(path)->tuple:
             raise GPOVAEInputError(f"{path/name} is missing; pass a folder written by GPOVAE.save")
     meta = yaml.safe_load((path/"config.yaml").read_text())
     state = torch.load(path/"model.pt", map_location="cpu", weights_only=True)
-    names = ScreenNames(**{name: meta[name] for name in _NAME_FIELDS})
+    names = ScreenNames(**{f.name: meta[f.name] for f in fields(ScreenNames)})
     return (Config(**meta["hparams"]), meta["seed"], names, state["module"],
             (state["control_x"], state["control_covariate"]), meta["history"])

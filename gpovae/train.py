@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['MAX_CHECKED_PERTURBATIONS', 'TrainingPlan', 'torch_threads', 'fit_module']
 
-# %% ../nbs/05_train.ipynb #46f15060
+# %% ../nbs/05_train.ipynb #eabcd03c
 import contextlib
 import math
 import shutil
@@ -31,12 +31,12 @@ from .loaders import make_loader
 from .prepared import PreparedData, observed_effects
 from .vae import GPOVAEModule
 
-# %% ../nbs/05_train.ipynb #60cdb561
+# %% ../nbs/05_train.ipynb #9ccead41
 def _step_seed(seed:int, step:int)->int:
     "A 63-bit seed for (seed, step); distinct steps give unrelated streams"
     return int(np.random.SeedSequence([seed, step + 2**31]).generate_state(1, np.uint64)[0] >> 1)
 
-# %% ../nbs/05_train.ipynb #b137af02
+# %% ../nbs/05_train.ipynb #ebc9a69c
 class TrainingPlan(L.LightningModule):
     "Lightning wrapper: one GPO-VAE loss per step, Adam, every loss term logged"
     def __init__(self,
@@ -97,19 +97,23 @@ class TrainingPlan(L.LightningModule):
     def configure_optimizers(self):
         return torch.optim.Adam(self.module.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
 
-# %% ../nbs/05_train.ipynb #572ec26a
+# %% ../nbs/05_train.ipynb #8dd00bd4
 MAX_CHECKED_PERTURBATIONS = 200   # perturbations scored by the "effects" monitor per validation epoch
 
-def _validation_effects(prepared:PreparedData, seed:int)->tuple|None:
-    "(dosage (T, P), observed effects (T, G)) of the validation cells for the effects monitor, or None"
-    control, rows = prepared.config["control"], prepared.indices_of("val")
-    labels = prepared.labels[rows]
+def _checked_effects(prepared:PreparedData, seed:int)->pd.DataFrame|None:
+    "Observed validation effects of the (at most MAX_CHECKED_PERTURBATIONS, seeded) perturbations the monitor checks"
+    control, labels = prepared.config["control"], prepared.labels[prepared.indices_of("val")]
     perturbations = sorted(set(labels) - {control})
     if not (labels == control).any() or not perturbations:
         return None
     perturbations = [perturbations[i] for i in subsample_rows(np.arange(len(perturbations)), MAX_CHECKED_PERTURBATIONS, seed)]
-    observed = observed_effects(prepared, "val").loc[perturbations]
-    _, dosage = dosage_of(perturbations, prepared.nodes, control, prepared.config["sep"])
+    return observed_effects(prepared, "val").loc[perturbations]
+
+def _validation_effects(prepared:PreparedData, seed:int)->tuple|None:
+    "(dosage (T, P), observed effects (T, G)) of the validation cells for the effects monitor, or None"
+    observed = _checked_effects(prepared, seed)
+    if observed is None: return None
+    _, dosage = dosage_of(list(observed.index), prepared.nodes, prepared.config["control"], prepared.config["sep"])
     return dosage, torch.tensor(observed.to_numpy(), dtype=torch.float32)
 
 def _monitor(config:Config, seed:int, prepared:PreparedData, control:tuple)->tuple:
@@ -126,7 +130,7 @@ def _monitor(config:Config, seed:int, prepared:PreparedData, control:tuple)->tup
         return "val_elbo", None
     return "val_effects", (*control, *check)
 
-# %% ../nbs/05_train.ipynb #55cfc928
+# %% ../nbs/05_train.ipynb #fa5b2de7
 def _trainer(config:Config, out_dir:Path, monitor:str, max_epochs:int, progress_bar:bool, **lightning)->L.Trainer:
     "A Lightning Trainer with early stopping, best+last checkpoints and a CSV log in `out_dir`"
     callbacks = [EarlyStopping(monitor=monitor, patience=config.patience, mode="min"),
@@ -157,7 +161,7 @@ def _resume_path(resume, out_dir:Path)->str|None:
         raise GPOVAEInputError(f"no checkpoint at {path}; train first, or pass resume=None")
     return str(path)
 
-# %% ../nbs/05_train.ipynb #1fe9aa86
+# %% ../nbs/05_train.ipynb #5f16a7ef
 def _training_plan(module:GPOVAEModule, prepared:PreparedData, config:Config, seed:int, control:tuple,
                    fresh:bool)->tuple:
     "(TrainingPlan, monitored metric); a fresh fit first warm-starts the GRN"
@@ -211,7 +215,7 @@ def _history(trainer:L.Trainer, prepared:PreparedData, seconds:float, out_dir:Pa
                 final_score=float(trainer.callback_metrics.get(trainer.checkpoint_callback.monitor, math.nan)),
                 log=str(log))
 
-# %% ../nbs/05_train.ipynb #a17962cf
+# %% ../nbs/05_train.ipynb #7378d06a
 def fit_module(
     module:GPOVAEModule,          # built by `build_module`
     prepared:PreparedData,        # the data it was built for
@@ -255,17 +259,12 @@ def fit_module(
     history = _history(trainer, prepared, seconds, out_dir, monitor, log)
     return _compare_with_mean(history, prepared, seed)
 
-# %% ../nbs/05_train.ipynb #f94541a4
+# %% ../nbs/05_train.ipynb #93370611
 def _mean_baseline_error(prepared:PreparedData, seed:int)->float|None:
     "Validation effect error of the per-perturbation training mean, on the perturbations the monitor checks"
-    control, labels = prepared.config["control"], prepared.labels[prepared.indices_of("val")]
-    perturbations = sorted(set(labels) - {control})
-    if not (labels == control).any() or not perturbations: return None
-    perturbations = [perturbations[i] for i in subsample_rows(np.arange(len(perturbations)), MAX_CHECKED_PERTURBATIONS, seed)]
-    train = prepared.train_effects["effect"]
-    if not set(perturbations) <= set(train.index): return None     # not like for like: some have no training mean
-    observed = observed_effects(prepared, "val").loc[perturbations]
-    return float(((train.loc[perturbations].to_numpy() - observed.to_numpy()) ** 2).mean())
+    observed, train = _checked_effects(prepared, seed), prepared.train_effects["effect"]
+    if observed is None or not set(observed.index) <= set(train.index): return None   # not like for like
+    return float(((train.loc[observed.index].to_numpy() - observed.to_numpy()) ** 2).mean())
 
 def _compare_with_mean(history:dict, prepared:PreparedData, seed:int)->dict:
     "Add `baseline_val_effects` to the history; warn when the model's validation effect error is above it"
