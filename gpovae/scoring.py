@@ -10,8 +10,6 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import torch
 from pandas import DataFrame
 
