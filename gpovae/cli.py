@@ -188,7 +188,7 @@ def export_grn(
     top_k:int|None=None,    # ... or the k most probable edges
 )->Path:                    # the file written
     "Export the learned GRN as an edge list (CSV), GraphML or JSON"
-    from gpovae.plot import write_graphml
+    from gpovae.grn_plot import write_graphml
     from gpovae.run import atomic_path, load_run
     out = Path(out)
     chosen = format or _GRN_FORMATS.get(out.suffix.lower())

@@ -16,7 +16,8 @@ import anndata
 import numpy as np
 import pandas as pd
 
-from .plot import plot_effects_scatter, plot_grn, plot_metric_bars, plot_training_curves
+from .grn_plot import plot_grn
+from .plot import plot_effects_scatter, plot_metric_bars, plot_training_curves
 from .run import atomic_path, read_config
 from .scoring import evaluate, perturbation_settings
 

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from pandas import DataFrame
 
 from .core import GPOVAEInputError
-from .plot import _check_columns, _new_figure, plot_grn, write_graphml
+from .grn_plot import _check_columns, _new_figure, plot_grn, write_graphml
 
 # %% ../nbs/07a_widgets.ipynb #f53539f0
 def neighbourhood(
