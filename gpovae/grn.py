@@ -106,6 +106,21 @@ def edge_probabilities(
     return probs
 
 # %% ../nbs/02_grn.ipynb #1949e331
+def _prior_edges(
+    prior_adjacency,  # None, or a (n_nodes, n_cols) array/tensor whose non-zero entries are prior edges
+    n_nodes:int,
+    n_cols:int,
+)->Tensor:            # (n_nodes, n_cols) float 0/1, no self-loops in a square GRN; all 0 without a prior
+    "The prior network as a 0/1 edge matrix"
+    if prior_adjacency is None:
+        return torch.zeros(n_nodes, n_cols)
+    prior = torch.as_tensor(np.asarray(prior_adjacency), dtype=torch.float32)
+    if prior.shape != (n_nodes, n_cols):
+        raise GPOVAEInputError(f"`prior_adjacency` must have shape {(n_nodes, n_cols)}, got {tuple(prior.shape)}; order rows and columns like the GRN nodes")
+    if n_nodes == n_cols:
+        prior.fill_diagonal_(0.)
+    return (prior > 0).float()
+
 def shock_parameter(value:float)->float:
     "The raw parameter whose shock -softplus(-raw) equals `value` (< 0)"
     if value >= 0:
@@ -129,15 +144,9 @@ class GRNLayer(nn.Module):
             if not 0 < value < 1:
                 raise GPOVAEInputError(f"`{name}` must be strictly between 0 and 1, got {value}")
         logits = torch.full((n_nodes, n_cols), math.log(init_prob / (1 - init_prob)))
-        self.register_buffer("prior", torch.zeros(n_nodes, n_cols))   # 1 on prior edges: they cost nothing to keep
-        if prior_adjacency is not None:
-            prior = torch.as_tensor(np.asarray(prior_adjacency), dtype=torch.float32)
-            if prior.shape != (n_nodes, n_cols):
-                raise GPOVAEInputError(f"`prior_adjacency` must have shape {(n_nodes, n_cols)}, got {tuple(prior.shape)}; order rows and columns like the GRN nodes")
-            if n_nodes == n_cols:
-                prior.fill_diagonal_(0.)
-            logits[prior > 0] = math.log(prior_prob / (1 - prior_prob))
-            self.prior.copy_((prior > 0).float())
+        prior = _prior_edges(prior_adjacency, n_nodes, n_cols)
+        logits[prior > 0] = math.log(prior_prob / (1 - prior_prob))
+        self.register_buffer("prior", prior)   # 1 on prior edges: they cost nothing to keep
         self.mask_logits = nn.Parameter(logits)
         self.n_sources, self.max_strength = n_sources, max_strength
         if n_sources is not None:

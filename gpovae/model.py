@@ -33,8 +33,34 @@ class ScreenNames:
         return cls(list(prepared.genes), list(prepared.nodes), prepared.n_g0, prepared.config["control"],
                    prepared.config["sep"], list(prepared.covariate_names))
 
+# %% ../nbs/05a_model.ipynb #a86e7c31
+class _Predictions:
+    "What a fitted model says: effects, simulated cells, latents and the GRN (methods of `GPOVAE`)"
+    def predict_effects(self, perturbations:list, n_particles:int=20, seed:int=0)->ad.AnnData:
+        "Predicted effects (obs = perturbations, var = genes, X in log2 normalised units) vs control"
+        labels, dosage = dosage_of(perturbations, self.nodes, self.control, self.sep)
+        effects = expected_effects(self.module, self.control_x, self.control_covariate, dosage, n_particles, seed)
+        return ad.AnnData(X=effects.astype(np.float32), obs=pd.DataFrame(index=labels), var=pd.DataFrame(index=self.genes),
+                          uns={"unit": "log2(1e4 x / sum x + 1), perturbed minus control",
+                               "n_control_cells": int(self.control_x.shape[0]), "n_particles": n_particles, "seed": seed})
+
+    def sample(self, perturbations:list, n_cells:int=100, seed:int=0)->ad.AnnData:
+        "Simulated counts of `n_cells` cells per perturbation, from stored control basal states"
+        labels, dosage = dosage_of(perturbations, self.nodes, self.control, self.sep)
+        counts = sample_counts(self.module, self.control_x, self.control_covariate, dosage, n_cells, seed)
+        obs = pd.DataFrame({"perturbation": np.repeat(labels, n_cells)}, index=[f"sim{i}" for i in range(len(counts))])
+        return ad.AnnData(X=counts, obs=obs, var=pd.DataFrame(index=self.genes))
+
+    def latent(self, prepared:PreparedData|None=None, split:str|None=None, batch_size:int=1024)->np.ndarray:
+        "(N, L) means of q(z_b | x, z_p, a) for the cells of `prepared` (default: the training data)"
+        return latent_means(self.module, prepared if prepared is not None else self.prepared, split, batch_size)
+
+    def grn(self, threshold:float=0.5, top_k:int|None=None, g0_only:bool=False)->pd.DataFrame:
+        "GRN edges (source, target, probability, weight, mode) sorted by probability; self-loops excluded"
+        return grn_edges(self.module, self.nodes, self.n_g0, threshold, top_k, g0_only)
+
 # %% ../nbs/05a_model.ipynb #ade78f19
-class GPOVAE:
+class GPOVAE(_Predictions):
     "GPO-VAE on a prepared Perturb-seq screen: fit, predict_effects, sample, latent, grn, save, load"
     def __init__(self,
         prepared:PreparedData,      # output of `gpovae.prepare`
@@ -76,29 +102,6 @@ class GPOVAE:
                                   max_epochs, accelerator, devices, strategy, precision, out_dir, resume, progress_bar,
                                   cpu_threads)
         return self
-
-    def predict_effects(self, perturbations:list, n_particles:int=20, seed:int=0)->ad.AnnData:
-        "Predicted effects (obs = perturbations, var = genes, X in log2 normalised units) vs control"
-        labels, dosage = dosage_of(perturbations, self.nodes, self.control, self.sep)
-        effects = expected_effects(self.module, self.control_x, self.control_covariate, dosage, n_particles, seed)
-        return ad.AnnData(X=effects.astype(np.float32), obs=pd.DataFrame(index=labels), var=pd.DataFrame(index=self.genes),
-                          uns={"unit": "log2(1e4 x / sum x + 1), perturbed minus control",
-                               "n_control_cells": int(self.control_x.shape[0]), "n_particles": n_particles, "seed": seed})
-
-    def sample(self, perturbations:list, n_cells:int=100, seed:int=0)->ad.AnnData:
-        "Simulated counts of `n_cells` cells per perturbation, from stored control basal states"
-        labels, dosage = dosage_of(perturbations, self.nodes, self.control, self.sep)
-        counts = sample_counts(self.module, self.control_x, self.control_covariate, dosage, n_cells, seed)
-        obs = pd.DataFrame({"perturbation": np.repeat(labels, n_cells)}, index=[f"sim{i}" for i in range(len(counts))])
-        return ad.AnnData(X=counts, obs=obs, var=pd.DataFrame(index=self.genes))
-
-    def latent(self, prepared:PreparedData|None=None, split:str|None=None, batch_size:int=1024)->np.ndarray:
-        "(N, L) means of q(z_b | x, z_p, a) for the cells of `prepared` (default: the training data)"
-        return latent_means(self.module, prepared if prepared is not None else self.prepared, split, batch_size)
-
-    def grn(self, threshold:float=0.5, top_k:int|None=None, g0_only:bool=False)->pd.DataFrame:
-        "GRN edges (source, target, probability, weight, mode) sorted by probability; self-loops excluded"
-        return grn_edges(self.module, self.nodes, self.n_g0, threshold, top_k, g0_only)
 
     def save(self, path):
         "Write weights (model.pt) and the configuration with names (config.yaml) to folder `path`"

@@ -37,8 +37,29 @@ def _iter_row_chunks(adata:ad.AnnData, rows:np.ndarray, layer:str|None=None, chu
         yield start, read_rows(adata, rows[start:start + chunk_size], layer)
 
 # %% ../nbs/01b_prepared.ipynb #cd517e9a
+class _CellGroups:
+    "Which cells are in each split and batch group: the cell-selection methods of `PreparedData`"
+    def indices_of(self, split:str)->np.ndarray:
+        "Rows (sorted) of the cells in split `split` ('train', 'val' or 'test')"
+        if split not in ("train", "val", "test"):
+            raise GPOVAEInputError(f"unknown split {split!r}; use 'train', 'val' or 'test'")
+        return np.flatnonzero(self.split == split)
+
+    def n_train_cells(self)->int:
+        "Number of training cells (N_train of)"
+        return int((self.split == "train").sum())
+
+    def n_artifact_train_cells(self)->int:
+        "Number of training cells that failed QC (the plate size of the artifact embedding)"
+        return int(((self.split == "train") & (self.artifact == 1)).sum())
+
+    def groups(self)->np.ndarray|None:
+        "(N,) batch group of each cell (levels of `batch_key`), or None without a batch key"
+        if not self.covariate_names: return None
+        return np.asarray(self.covariate_names, dtype=object)[self.covariate.argmax(1)]
+
 @dataclass(eq=False, repr=False)
-class PreparedData:
+class PreparedData(_CellGroups):
     "A prepared screen: typed per-cell and per-node arrays plus the counts they index (see the table above)"
     adata: ad.AnnData
     genes: list
@@ -71,20 +92,6 @@ class PreparedData:
     @property
     def cell_names(self)->np.ndarray: return self.qc.index.to_numpy()
 
-    def indices_of(self, split:str)->np.ndarray:
-        "Rows (sorted) of the cells in split `split` ('train', 'val' or 'test')"
-        if split not in ("train", "val", "test"):
-            raise GPOVAEInputError(f"unknown split {split!r}; use 'train', 'val' or 'test'")
-        return np.flatnonzero(self.split == split)
-
-    def n_train_cells(self)->int:
-        "Number of training cells (N_train of)"
-        return int((self.split == "train").sum())
-
-    def n_artifact_train_cells(self)->int:
-        "Number of training cells that failed QC (the plate size of the artifact embedding)"
-        return int(((self.split == "train") & (self.artifact == 1)).sum())
-
     def counts(self, rows)->sp.csr_matrix:
         "(n, G) float32 raw counts of rows `rows` (read in blocks, in file order; works for backed data)"
         return read_rows(self.adata, self.adata_rows[np.asarray(rows, dtype=np.int64).reshape(-1)], self.config.get("layer"))
@@ -97,11 +104,6 @@ class PreparedData:
         "A few lines describing the prepared screen"
         return summarize(self)
     def __repr__(self): return summarize(self)
-
-    def groups(self)->np.ndarray|None:
-        "(N,) batch group of each cell (levels of `batch_key`), or None without a batch key"
-        if not self.covariate_names: return None
-        return np.asarray(self.covariate_names, dtype=object)[self.covariate.argmax(1)]
 
     def effect_statistics(self, split:str="train")->dict:
         "Effects, standard errors and log ratios of the cells of `split`, within batch groups"
@@ -316,6 +318,18 @@ def _pairs_and_delta(timer, work, adata_rows, layer, node_gene_index, labels, co
         delta[:, measured] = compute_delta(expr, pair_pos)
     return pair_pos, delta
 
+def _references_and_effects(timer, work, adata_rows, layer, backed, labels, artifact, cell_split, groups, control,
+                            n_cf_cells, seed)->tuple:
+    "(counterfactual reference table, reference of each cell, `effect_statistics` of the training cells)"
+    with timer("counterfactual"):
+        counts = _RowReader(work, adata_rows, layer) if backed else count_matrix(work, layer)
+        cf_table, cf_index = counterfactual_references(counts, labels, artifact, cell_split, m=n_cf_cells, seed=seed)
+    with timer("effects"):
+        train = np.flatnonzero(cell_split == "train")
+        train_effects = effect_statistics(_RowReader(work, adata_rows[train], layer), labels[train], control,
+                                          list(work.var_names), None if groups is None else groups[train])
+    return cf_table, cf_index, train_effects
+
 # %% ../nbs/01b_prepared.ipynb #99c5c986
 def prepare(
     adata:ad.AnnData,             # raw counts in X (or `layer`), cells in rows; in memory or backed
@@ -364,14 +378,9 @@ def prepare(
         dosage = dosage_matrix(labels, nodes, control, sep)
     pair_pos, delta = _pairs_and_delta(timer, work, adata_rows, layer, node_gene_index, labels, control, cell_split,
                                        groups, pairing, seed, chunk_size)
-    with timer("counterfactual"):
-        counts = _RowReader(work, adata_rows, layer) if backed else count_matrix(work, layer)
-        cf_table, cf_index = counterfactual_references(counts, labels, artifact, cell_split, m=n_cf_cells, seed=seed)
+    cf_table, cf_index, train_effects = _references_and_effects(timer, work, adata_rows, layer, backed, labels, artifact,
+                                                                cell_split, groups, control, n_cf_cells, seed)
     covariate, covariate_names = (np.zeros((len(labels), 0), np.float32), []) if groups is None else one_hot(groups)
-    with timer("effects"):
-        train = np.flatnonzero(cell_split == "train")
-        train_effects = effect_statistics(_RowReader(work, adata_rows[train], layer), labels[train], control,
-                                          list(work.var_names), None if groups is None else groups[train])
     config = dict(settings, filters=(dict(_FILTERS) if filters is True else filters), backed=backed,
                   n_cells_input=int(adata.n_obs), n_cells=len(labels), n_nodes=len(nodes), n_g0=n_g0,
                   seconds=dict(timer.seconds, total=round(sum(timer.seconds.values()), 3)))
