@@ -69,10 +69,10 @@ def _random_grn(
     return edges.sort_values(["source", "target"], ignore_index=True)
 
 # %% ../nbs/00_simulate.ipynb #0da89500
-def _check_simulation_args(n_cells, n_genes, n_perturbations, n_combos, fractions, efficiency_mean,
-                           efficiency_concentration, library_size, library_sd, nb_theta, perturbation_key,
-                           control, n_network):
-    "Raise `GPOVAEInputError` on bad `simulate_perturbseq` arguments, naming the fix"
+def _check_screen_size(s:dict, n_network:int):
+    "Fail unless the genes, perturbations, combinations, fractions and cells of settings `s` make a screen"
+    n_cells, n_genes, n_perturbations, n_combos = s["n_cells"], s["n_genes"], s["n_perturbations"], s["n_combos"]
+    fractions = {k: s[k] for k in ("control_fraction", "artifact_fraction", "doublet_fraction")}
     n_fixed = n_genes - n_network
     if n_network < 10:
         raise GPOVAEInputError(f"n_genes={n_genes} leaves {n_network} network genes after {n_fixed} MT/ribosomal/HB "
@@ -99,6 +99,12 @@ def _check_simulation_args(n_cells, n_genes, n_perturbations, n_combos, fraction
     if n_cells < n_needed:
         raise GPOVAEInputError(f"n_cells={n_cells} is too small for {n_labels} perturbation labels (3 cells each) and "
                                f"controls; use n_cells >= {n_needed} or fewer perturbations/combos")
+
+def _check_cell_model(s:dict):
+    "Fail unless the efficiencies, library sizes, dispersion and labels of settings `s` can be simulated"
+    efficiency_mean, efficiency_concentration = s["efficiency_mean"], s["efficiency_concentration"]
+    library_size, library_sd, nb_theta = s["library_size"], s["library_sd"], s["nb_theta"]
+    perturbation_key, control = s["perturbation_key"], s["control"]
     if not 0 < efficiency_mean < 1 or efficiency_concentration <= 0:
         raise GPOVAEInputError("efficiency_mean must be in (0, 1) and efficiency_concentration > 0; e.g. 0.8 and 10")
     if library_size <= 0 or library_sd < 0 or nb_theta <= 0:
@@ -217,12 +223,10 @@ def _allocate_cells(n_cells:int, n_labels:int, control_fraction:float, rng:np.ra
 
 # %% ../nbs/00_simulate.ipynb #8885c2c3
 def _check_simulation(settings:dict, n_network:int)->int:
-    "Fail on impossible settings before any work; the number of regulators to use"
+    "Fail on impossible settings before any work, naming the fix; the number of regulators to use"
     s = settings
-    fractions = {k: s[k] for k in ("control_fraction", "artifact_fraction", "doublet_fraction")}
-    _check_simulation_args(s["n_cells"], s["n_genes"], s["n_perturbations"], s["n_combos"], fractions,
-                           s["efficiency_mean"], s["efficiency_concentration"], s["library_size"], s["library_sd"],
-                           s["nb_theta"], s["perturbation_key"], s["control"], n_network)
+    _check_screen_size(s, n_network)
+    _check_cell_model(s)
     n_regulators = s["n_regulators"]
     if n_regulators is None: n_regulators = max(s["n_perturbations"], int(round(0.2 * n_network)))
     if not s["n_perturbations"] <= n_regulators <= n_network // 2:
