@@ -137,8 +137,8 @@ def _data_flags(data):
     _with_prepare_default(data.add_argument("--likelihood", choices=["nb", "zinb", "poisson", "gaussian"],
                                             help="count model, gaussian for values that are not counts"))
 
-def _train_flags(parser:argparse.ArgumentParser):
-    "The flags of `gpovae train`, in groups"
+def _train_flags(parser:argparse.ArgumentParser, train=None):
+    "The flags of `gpovae train`, in groups (their defaults are the settings' own: see `run_settings`)"
     _input_output_flags(parser.add_argument_group("input and output"))
     _data_flags(parser.add_argument_group("data preparation"))
     model = parser.add_argument_group("model")
@@ -164,37 +164,49 @@ def _config_flags(groups:dict):
             groups[f.metadata["group"]].add_argument(flag, type=kind, choices=choices, help=f.metadata["help"])
 
 # %% ../nbs/08c_flags.ipynb #8a5de7bf
-def _simulate_flags(sim:argparse.ArgumentParser):
-    sim.add_argument("--out", required=True, help="output .h5ad file")
-    sim.add_argument("--n-cells", type=int, default=5000, help="cells (default 5000)")
-    sim.add_argument("--n-genes", type=int, default=500, help="measured genes (default 500)")
-    sim.add_argument("--n-perturbations", type=int, default=20, help="single perturbations (default 20)")
-    sim.add_argument("--n-combos", type=int, default=5, help="combinations of two perturbations (default 5)")
-    sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+def _default(function, name:str):
+    "The default of `function`'s argument `name`: each default has one home, the function the flag calls"
+    return inspect.signature(function).parameters[name].default
 
-def _evaluate_flags(ev:argparse.ArgumentParser):
+def _simulate_flags(sim:argparse.ArgumentParser, simulate):
+    "Flags of `gpovae simulate`: the size of the simulated screen"
+    sim.add_argument("--out", required=True, help="output .h5ad file")
+    sim.add_argument("--n-cells", type=int, default=_default(simulate, "n_cells"), help="cells (default %(default)s)")
+    sim.add_argument("--n-genes", type=int, default=_default(simulate, "n_genes"), help="measured genes (default %(default)s)")
+    sim.add_argument("--n-perturbations", type=int, default=_default(simulate, "n_perturbations"),
+                     help="single perturbations (default %(default)s)")
+    sim.add_argument("--n-combos", type=int, default=_default(simulate, "n_combos"),
+                     help="combinations of two perturbations (default %(default)s)")
+    sim.add_argument("--seed", type=int, default=_default(simulate, "seed"), help="random seed (default %(default)s)")
+
+def _evaluate_flags(ev:argparse.ArgumentParser, evaluate):
+    "Flags of `gpovae evaluate`: the run, and the networks to score it against"
     ev.add_argument("run", help="run directory")
     ev.add_argument("--data", help="the screen's .h5ad, if it moved since training")
     ev.add_argument("--truth", help="edge file of the true network (source, target), scored as directed")
     ev.add_argument("--network", action="append", metavar="NAME=FILE", help="a known network; repeat for several")
     ev.add_argument("--undirected", action="append", metavar="NAME", help="score --network NAME as undirected (e.g. STRING)")
 
-def _predict_flags(pr:argparse.ArgumentParser):
+def _predict_flags(pr:argparse.ArgumentParser, predict):
+    "Flags of `gpovae predict`: the run, the perturbations and the output file"
     pr.add_argument("run", help="run directory")
     pr.add_argument("--perturbations", required=True, help="comma-separated labels, e.g. STAT1,STAT1+IRF1")
     pr.add_argument("--out", required=True, help="output .h5ad file")
 
-def _export_grn_flags(ex:argparse.ArgumentParser):
+def _export_grn_flags(ex:argparse.ArgumentParser, export_grn):
+    "Flags of `gpovae export-grn`: the run, the file and which edges"
     ex.add_argument("run", help="run directory")
     ex.add_argument("--out", required=True, help="output file: .csv, .graphml or .json")
     ex.add_argument("--format", choices=["csv", "graphml", "json"], help="file format (default: from the --out name)")
-    ex.add_argument("--threshold", type=float, default=0.5, help="edges with probability above this (default 0.5)")
+    ex.add_argument("--threshold", type=float, default=_default(export_grn, "threshold"),
+                    help="edges with probability above this (default %(default)s)")
     ex.add_argument("--top-k", type=int, help="or the k most probable edges")
 
-def _demo_flags(dem:argparse.ArgumentParser):
-    dem.add_argument("--out", default="gpovae_demo", help="run directory (default gpovae_demo)")
-    dem.add_argument("--max-epochs", type=int, default=80, help="most epochs (default 80)")
-    dem.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+def _demo_flags(dem:argparse.ArgumentParser, demo):
+    "Flags of `gpovae demo`: where it writes, how long it trains, its seed"
+    dem.add_argument("--out", default=_default(demo, "out"), help="run directory (default %(default)s)")
+    dem.add_argument("--max-epochs", type=int, default=_default(demo, "max_epochs"), help="most epochs (default %(default)s)")
+    dem.add_argument("--seed", type=int, default=_default(demo, "seed"), help="random seed (default %(default)s)")
     dem.add_argument("--overwrite", action="store_true", help="replace an earlier demo in --out")
 
 _COMMAND_FLAGS = {"simulate": _simulate_flags, "train": _train_flags, "evaluate": _evaluate_flags,
@@ -227,6 +239,6 @@ def build_parser(
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, function in commands.items():
         sub = _command(subparsers, name, function)
-        _COMMAND_FLAGS[name](sub)
+        _COMMAND_FLAGS[name](sub, function)
         sub.set_defaults(flags=flags_of(sub))
     return parser
