@@ -6,7 +6,7 @@
 __all__ = ['VARIANTS', 'LIKELIHOODS', 'NODE_FEATURES', 'MONITORS', 'GRN_OBJECTIVES', 'GROUPS', 'PRESETS', 'Config', 'field_type',
            'arguments_for', 'resolve_config']
 
-# %% ../nbs/04a_config.ipynb #d16e60b7
+# %% ../nbs/04a_config.ipynb #d64492d8
 import inspect
 import types
 import typing
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/04a_config.ipynb #f29e678b
+# %% ../nbs/04a_config.ipynb #7219d500
 VARIANTS = ("gpo", "cradle", "sams")           # model families (chapter vae)
 LIKELIHOODS = ("nb", "poisson", "gaussian")    # count distributions of the decoder
 NODE_FEATURES = ("control", "onehot")          # what the effect encoder knows about a GRN node
@@ -22,15 +22,15 @@ MONITORS = ("effects", "elbo", "loss")         # what early stopping follows
 GRN_OBJECTIVES = ("total_effect", "paper")     # how the GRN is fitted (chapter losses)
 GROUPS = ("model", "losses", "training")       # flag groups of the command line
 
-# %% ../nbs/04a_config.ipynb #34bc431b
+# %% ../nbs/04a_config.ipynb #e122f48d
 def _setting(default, help:str, group:str="model", choices:tuple|None=None):
     "A `Config` field with its help text, its flag group and its allowed values"
     return field(default=default, metadata=dict(help=help, group=group, choices=choices))
 
-# %% ../nbs/04a_config.ipynb #fd68b4ac
+# %% ../nbs/04a_config.ipynb #f90bd7e6
 @dataclass(frozen=True)
-class Config:
-    "Hyperparameters of GPO-VAE: architecture, losses and training; each is a keyword, a YAML key and a CLI flag"
+class _ModelSettings:
+    "The architecture fields of `Config` (flag group model)"
     preset: str|None = _setting(None, "name of the preset these values started from", group="none")
     variant: str = _setting("gpo", "model family: gpo (GRN-gated effects), cradle or sams (no gene-by-gene GRN)",
                             choices=VARIANTS)
@@ -52,6 +52,12 @@ class Config:
     effect_prior_scale: float = _setting(1., "prior scale of the effect matrix")
     linear_effects: bool = _setting(True, "a linear path from the dosage to the genes, started from the training "
                                     "effects (published: off)")
+    response_mixture: bool = _setting(True, "perturbed cells respond or escape (as controls), with a rate per "
+                                      "perturbation estimated from the training cells; needs linear_effects (published: off)")
+
+@dataclass(frozen=True)
+class _LossSettings(_ModelSettings):
+    "The objective fields of `Config` (flag group losses)"
     n_particles: int = _setting(5, "guide samples per cell and step", "losses")
     lambda_grn: float = _setting(100., "weight of the GRN alignment loss", "losses")
     lambda_sparsity: float = _setting(1., "weight of the GRN sparsity prior", "losses")
@@ -65,6 +71,10 @@ class Config:
     grn_objective: str = _setting("total_effect", "how the GRN is fitted: total_effect (signed training effects) "
                                   "or paper (K-hop alignment)", "losses", GRN_OBJECTIVES)
     edge_cost: float = _setting(4., "price of a GRN edge in the total-effect fit (higher: sparser GRN)", "losses")
+
+@dataclass(frozen=True)
+class Config(_LossSettings):
+    "Hyperparameters of GPO-VAE: architecture, losses and training; each is a keyword, a YAML key and a CLI flag"
     batch_size: int = _setting(512, "cells per training step", "training")
     lr: float = _setting(3e-4, "Adam learning rate", "training")
     weight_decay: float = _setting(1e-6, "Adam weight decay", "training")
@@ -91,7 +101,7 @@ class Config:
         "Plain values by name (YAML-safe)"
         return asdict(self)
 
-# %% ../nbs/04a_config.ipynb #69a12fbe
+# %% ../nbs/04a_config.ipynb #71d503f9
 def _check_names(values:dict):
     unknown = sorted(set(values) - {f.name for f in fields(Config)})
     if unknown:
@@ -114,7 +124,7 @@ def _checked(f, value):
         raise GPOVAEInputError(f"{f.name}={value!r}; use one of {choices}")
     return value
 
-# %% ../nbs/04a_config.ipynb #9911c449
+# %% ../nbs/04a_config.ipynb #8aec7f6d
 def arguments_for(
     config:Config,
     function,            # a callable whose keyword names are `Config` fields
@@ -124,7 +134,7 @@ def arguments_for(
     names = inspect.signature(function).parameters
     return {**{f.name: getattr(config, f.name) for f in fields(config) if f.name in names}, **given}
 
-# %% ../nbs/04a_config.ipynb #f0260e57
+# %% ../nbs/04a_config.ipynb #011fb4c8
 PRESETS = {
     "adamson": Config(preset="adamson", n_hidden_encoder=400),
     "k562": Config(preset="k562", lambda_sparsity=5., fc_threshold=0.8),

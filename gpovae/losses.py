@@ -17,6 +17,7 @@ from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from .core import KEYS, GPOVAEInputError
 from .grn import khop_accumulate, sample_mask, total_effects
+from .likelihoods import cell_log_prob
 from .vae import GPOVAEModule
 
 # %% ../nbs/04_losses.ipynb #ea13853a
@@ -38,7 +39,7 @@ def reconstruction(
     alpha:float|None=None,                         # see `artifact_weights`
 )->Tensor:                                         # scalar: weighted negative log-likelihood per cell
     "Artifact-aware negative log-likelihood, mean over particles and cells"
-    loglik = p_dists["p_x"].log_prob(batch[KEYS.x]).sum(-1).mean(0)   # (B,)
+    loglik = cell_log_prob(p_dists["p_x"], batch[KEYS.x]).mean(0)   # (B,)
     if not module.has_artifact:
         return -loglik.mean()
     return -(artifact_weights(batch[KEYS.artifact], alpha).to(loglik.dtype) * loglik).mean()
@@ -243,5 +244,5 @@ def iwelbo(
         e_a = q_samples["artifact_emb"].expand(k, -1) if module.has_artifact else None
         px = module.decode(z, q_samples["z_pert"].expand(k, -1, -1), a, e_a, cov, lib, batch[KEYS.dosage])
         log_prior = Normal(0., 1.).log_prob(z).sum(-1)
-        log_w.append(px.log_prob(x).sum(-1) + log_prior - q_z.log_prob(z).sum(-1))
+        log_w.append(cell_log_prob(px, x) + log_prior - q_z.log_prob(z).sum(-1))
     return torch.logsumexp(torch.cat(log_w), dim=0) - math.log(n_particles)

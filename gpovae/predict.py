@@ -14,6 +14,7 @@ from .core import GPOVAEInputError
 from .data import normalize_labels
 from .grn import edge_table
 from .prepared import dosage_matrix
+from .likelihoods import ResponseMixture
 from .vae import GPOVAEModule
 
 # %% ../nbs/04b_predict.ipynb #8938afbe
@@ -66,6 +67,11 @@ def _expected_log2_normalized(
         out[..., cols] = torch.where(small[..., cols], exact, plain[..., cols])
     return out
 
+def _expected_cells(px, library:torch.Tensor)->torch.Tensor:
+    "`_expected_log2_normalized` of each cell; for a `ResponseMixture`, weighted by each cell's chance to respond"
+    if not isinstance(px, ResponseMixture): return _expected_log2_normalized(px, library)
+    return px.mix(_expected_log2_normalized(px.responding, library), _expected_log2_normalized(px.escaping, library[px.mixed]))
+
 # %% ../nbs/04b_predict.ipynb #17ca36ae
 @torch.no_grad()
 def _control_basal(module:GPOVAEModule, x:torch.Tensor, covariate:torch.Tensor)->tuple:
@@ -98,7 +104,7 @@ def expected_effects(
         shifted = row.expand(1, control_x.shape[0], -1)
         doses = dose.expand(control_x.shape[0], -1)
         px = module.decode(z_basal, shifted, artifact, artifact_emb, control_covariate, library, doses)
-        effects.append((_expected_log2_normalized(px, library) - base).mean((0, 1)))
+        effects.append((_expected_cells(px, library) - base).mean((0, 1)))
     return torch.stack(effects).cpu().numpy()
 
 # %% ../nbs/04b_predict.ipynb #4c100e66
@@ -128,7 +134,8 @@ def sample_counts(
         blocks = []
         for row in dosage:
             z_pert = module.sample_z_pert(row[None], n_cells)[:, 0][None]      # one guide draw per cell
-            mu = module.decode(z_basal, z_pert, artifact, artifact_emb, cov, x.sum(1), row.expand(n_cells, -1)).mean[0]
+            px = module.decode(z_basal, z_pert, artifact, artifact_emb, cov, x.sum(1), row.expand(n_cells, -1))
+            mu = (px.mean_of_draw() if isinstance(px, ResponseMixture) else px.mean)[0]
             blocks.append(_draw_counts(module, mu))
     return torch.cat(blocks).numpy()
 

@@ -6,20 +6,21 @@
 __all__ = ['control_cells', 'module_from_config', 'prior_adjacency', 'build_module', 'alignment_targets', 'warm_start_grn',
            'effects_of_unseen_nodes']
 
-# %% ../nbs/04c_setup.ipynb #fa64b8d5
+# %% ../nbs/04c_setup.ipynb #629fe79e
 import numpy as np
 import pandas as pd
 import torch
 
 from .config import Config, arguments_for
 from .core import GPOVAEInputError, logger, subsample_rows
+from .effects import response_rates, responder_log_ratio
 from .grn import shock_parameter, total_effects
 from .losses import total_effect_alignment
 from .predict import dosage_of
-from .prepared import PreparedData
+from .prepared import PreparedData, _RowReader
 from .vae import GPOVAEModule
 
-# %% ../nbs/04c_setup.ipynb #21f3102a
+# %% ../nbs/04c_setup.ipynb #ca12d372
 def _standardization(prepared:PreparedData, max_cells:int=5000, seed:int=0)->tuple:
     "(G,) mean and std of log1p(x) over up to `max_cells` training cells"
     rows = subsample_rows(prepared.indices_of("train"), max_cells, seed)
@@ -40,7 +41,7 @@ def control_cells(
     rows = subsample_rows(rows, n_cells, seed)
     return torch.from_numpy(prepared.counts(rows).toarray()), torch.as_tensor(prepared.covariate[rows], dtype=torch.float32)
 
-# %% ../nbs/04c_setup.ipynb #234aea0c
+# %% ../nbs/04c_setup.ipynb #1d880651
 def module_from_config(
     config:Config,
     n_genes:int, n_nodes:int, n_covariates:int,
@@ -90,13 +91,25 @@ def build_module(
     _start_from_training_effects(module, prepared, features)
     return module
 
-# %% ../nbs/04c_setup.ipynb #8c8ca5b7
+# %% ../nbs/04c_setup.ipynb #59df2249
 def _ridge_rows(features:np.ndarray, known:np.ndarray, values:np.ndarray, wanted:np.ndarray)->np.ndarray:
     "Ridge regression (dual form) of `values` (rows `known` of `features`) predicted at rows `wanted`"
     F_known = features[known]
     kernel = F_known @ F_known.T
     penalty = max(float(np.trace(kernel)) / max(len(known), 1), 1e-6)
     return features[wanted] @ F_known.T @ np.linalg.solve(kernel + penalty * np.eye(len(known)), values)
+
+def _responder_log_ratio(module:GPOVAEModule, prepared:PreparedData, singles:list, rows:np.ndarray)->pd.DataFrame:
+    "Training log ratios of the singles; with the response mixture, those of their responders, and the rates set"
+    stats = prepared.effect_statistics("train")
+    if module.linear.response_prob is None: return stats["log_ratio"].loc[singles]
+    train, groups = prepared.indices_of("train"), prepared.groups()
+    reader = _RowReader(prepared.adata, prepared.adata_rows[train], prepared.config.get("layer"))   # reads blocks, also backed
+    rates = response_rates(reader, prepared.labels[train], prepared.config["control"],
+                           stats["effect"].loc[singles], None if groups is None else groups[train])
+    module.linear.response_prob[torch.as_tensor(rows)] = torch.as_tensor(rates.to_numpy(), dtype=torch.float32)
+    module.linear.response_prob[prepared.n_cells_per_node == 0] = float(np.median(rates))   # nodes without cells: the typical rate
+    return responder_log_ratio(stats["log_ratio"].loc[singles], rates)
 
 @torch.no_grad()
 def _start_from_training_effects(module:GPOVAEModule, prepared:PreparedData, features:torch.Tensor|None):
@@ -105,12 +118,13 @@ def _start_from_training_effects(module:GPOVAEModule, prepared:PreparedData, fea
     position = {node: i for i, node in enumerate(prepared.nodes)}
     singles = [label for label in stats["effect"].index if sep not in label]
     rows = np.array([position[label] for label in singles], dtype=np.int64)
-    if module.linear_effects is not None and len(rows):
-        module.linear_effects[rows] = torch.as_tensor(stats["log_ratio"].loc[singles].to_numpy(), dtype=torch.float32)
+    if module.linear is not None and len(rows):
+        log_ratio = _responder_log_ratio(module, prepared, singles, rows)
+        module.linear.weight[rows] = torch.as_tensor(log_ratio.to_numpy(), dtype=torch.float32)
         unseen = np.setdiff1d(np.arange(prepared.n_g0), rows)
         if features is not None and len(unseen) and len(rows) >= 2:
-            guess = _ridge_rows(features.numpy().astype(np.float64), rows, stats["log_ratio"].loc[singles].to_numpy(), unseen)
-            module.linear_effects[unseen] = torch.as_tensor(guess, dtype=torch.float32)
+            guess = _ridge_rows(features.numpy().astype(np.float64), rows, log_ratio.to_numpy(), unseen)
+            module.linear.weight[unseen] = torch.as_tensor(guess, dtype=torch.float32)
     if module.grn.n_sources is not None:
         for label, t in zip(singles, rows):
             gene = prepared.node_gene_index[t]
@@ -156,12 +170,12 @@ def warm_start_grn(
     for p in parameters: p.grad = None
     return float(loss.detach())
 
-# %% ../nbs/04c_setup.ipynb #bbe1ef8e
+# %% ../nbs/04c_setup.ipynb #d0b8fe83
 @torch.no_grad()
 def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, min_effect:float=0.1):
     "Rows of the linear path for perturbed nodes without training cells, from the fitted GRN's total effects"
     grn = module.grn
-    if module.linear_effects is None or grn.n_sources is None: return
+    if module.linear is None or grn.n_sources is None: return
     unseen = np.flatnonzero(prepared.n_cells_per_node[:prepared.n_g0] == 0)
     stats, sep = prepared.effect_statistics("train"), prepared.config["sep"]
     position = {node: i for i, node in enumerate(prepared.nodes)}
@@ -172,8 +186,8 @@ def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, min_effe
     shocks = torch.zeros(len(unseen), prepared.n_nodes)
     shocks[torch.arange(len(unseen)), torch.as_tensor(unseen)] = grn.shocks()[[position[s] for s in singles]].median()
     predicted = total_effects(grn.direct_effects(), shocks)[:, columns].numpy().astype(np.float64)
-    rows = module.linear_effects[unseen].numpy().astype(np.float64)   # the ridge guess from node features
+    rows = module.linear.weight[unseen].numpy().astype(np.float64)   # the ridge guess from node features
     for i in range(len(unseen)):
         moved = np.abs(predicted[i]) >= min_effect                    # where the network predicts a clear change
         rows[i, genes[moved]] = predicted[i, moved]
-    module.linear_effects[unseen] = torch.as_tensor(rows, dtype=torch.float32)
+    module.linear.weight[unseen] = torch.as_tensor(rows, dtype=torch.float32)
