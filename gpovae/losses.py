@@ -18,7 +18,7 @@ from torch.distributions import Bernoulli, Normal, kl_divergence
 from .core import KEYS, GPOVAEInputError
 from .grn import khop_accumulate, sample_mask, total_effects
 from .likelihoods import cell_log_prob
-from .vae import GPOVAEModule
+from .vae import GPOVAEModule, covariate_of
 
 # %% ../nbs/04_losses.ipynb #ea13853a
 def artifact_weights(
@@ -112,7 +112,7 @@ def counterfactual_kl(
         return x.new_zeros(())
     flipped = 1 - batch[KEYS.artifact][idx]
     z_pert = q_samples["z_pert"][:, idx]
-    cov = module.covariate_of(batch)[idx]
+    cov = covariate_of(batch)[idx]
     e_a = q_samples["artifact_emb"]
     counts = q_samples.get("basal_counts")          # the guide's encoder input layer on x: reused for the cell
     q_ref = module.encode_basal(batch[KEYS.cf_ref][idx], z_pert, flipped, e_a, cov)
@@ -235,7 +235,7 @@ def iwelbo(
     q_dists, q_samples = module.guide(batch, 1, generator)
     q_z = q_dists["q_z_basal"]                                        # (1, B, L)
     x, a, lib = batch[KEYS.x], batch[KEYS.artifact], batch[KEYS.library]
-    cov = module.covariate_of(batch)
+    cov = covariate_of(batch)
     eps = torch.randn((n_particles, *q_z.loc.shape[1:]), generator=generator, device=x.device, dtype=q_z.loc.dtype)
     log_w = []
     for chunk in eps.split(chunk_size):

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['ResidualMLP', 'toy_batch', 'EffectEncoder', 'BasalEncoder', 'Decoder', 'carried_nodes', 'LinearEffects',
-           'GPOVAEModule']
+           'check_batch', 'covariate_of', 'GPOVAEModule']
 
 # %% ../nbs/03_vae.ipynb #614103f4
 import math
@@ -197,8 +197,39 @@ class LinearEffects(nn.Module):
         return ResponseMixture(responding, make_likelihood(kind, f[..., mixed, :], library[mixed], log_param), respond[mixed], mixed)
 
 # %% ../nbs/03_vae.ipynb #f552c495
-class GPOVAEModule(nn.Module):
-    "GPO-VAE generative model and guide (pure torch); `variant` switches to CRADLE-VAE or SAMS-VAE"
+def _check_module_arguments(variant:str, likelihood:str, n_nodes:int, node_features:Tensor|None, prior_adjacency):
+    "Raise GPOVAEInputError for arguments of `GPOVAEModule` that cannot work together"
+    if variant not in VARIANTS:
+        raise GPOVAEInputError(f"unknown variant {variant!r}; use one of {VARIANTS}")
+    if likelihood not in LIKELIHOODS:
+        raise GPOVAEInputError(f"unknown likelihood {likelihood!r}; use one of {LIKELIHOODS}")
+    if node_features is not None and (node_features.ndim != 2 or node_features.shape[0] != n_nodes):
+        raise GPOVAEInputError(f"`node_features` must be (n_nodes={n_nodes}, F), got {tuple(node_features.shape)}")
+    if variant != "gpo" and prior_adjacency is not None:
+        raise GPOVAEInputError("`prior_adjacency` needs variant='gpo' (cradle/sams have no P x P GRN)")
+
+def check_batch(module:nn.Module, batch:dict)->None:
+    "Raise GPOVAEInputError when a batch does not fit `module` (a `GPOVAEModule`)"
+    for key in (KEYS.x, KEYS.library, KEYS.dosage, KEYS.artifact):
+        if key not in batch:
+            raise GPOVAEInputError(f"batch lacks {key!r}; build batches with gpovae.data (keys gpovae.core.KEYS)")
+    B = batch[KEYS.x].shape[0]
+    expected = {KEYS.x: (B, module.n_genes), KEYS.dosage: (B, module.n_nodes), KEYS.library: (B,),
+                KEYS.artifact: (B,), KEYS.covariate: (B, module.n_covariates)}
+    for key, shape in expected.items():
+        if key in batch and tuple(batch[key].shape) != shape:
+            raise GPOVAEInputError(f"batch[{key!r}] has shape {tuple(batch[key].shape)}, expected {shape}; "
+                                   "the module was built for other data (n_genes, n_nodes, n_covariates)")
+    if (batch[KEYS.library] <= 0).any():
+        raise GPOVAEInputError("batch has cells with library size <= 0; drop empty cells before training")
+
+def covariate_of(batch:dict)->Tensor:
+    "The (B, C) covariate of a batch, (B, 0) when it has none"
+    x = batch[KEYS.x]
+    return batch.get(KEYS.covariate, x.new_zeros(x.shape[0], 0))
+
+class _ModuleParts(nn.Module):
+    "The parts of `GPOVAEModule`: GRN, linear path, encoders, decoder, priors and gene parameters"
     def __init__(self,
         n_genes:int, n_nodes:int,            # G measured genes, P GRN nodes
         n_latent:int=10,                     # L, basal (and cradle/sams perturbation) latent size
@@ -222,14 +253,7 @@ class GPOVAEModule(nn.Module):
         response_mixture:bool=False,         # with the linear path: a perturbed cell responds with probability response_prob[t]
     ):
         super().__init__()
-        if variant not in VARIANTS:
-            raise GPOVAEInputError(f"unknown variant {variant!r}; use one of {VARIANTS}")
-        if likelihood not in LIKELIHOODS:
-            raise GPOVAEInputError(f"unknown likelihood {likelihood!r}; use one of {LIKELIHOODS}")
-        if node_features is not None and (node_features.ndim != 2 or node_features.shape[0] != n_nodes):
-            raise GPOVAEInputError(f"`node_features` must be (n_nodes={n_nodes}, F), got {tuple(node_features.shape)}")
-        if variant != "gpo" and prior_adjacency is not None:
-            raise GPOVAEInputError("`prior_adjacency` needs variant='gpo' (cradle/sams have no P x P GRN)")
+        _check_module_arguments(variant, likelihood, n_nodes, node_features, prior_adjacency)
         self.n_genes, self.n_nodes, self.n_latent, self.n_covariates = n_genes, n_nodes, n_latent, n_covariates
         self.variant, self.likelihood, self.mean_field, self.temperature = variant, likelihood, mean_field, temperature
         self.has_artifact = variant != "sams"
@@ -257,6 +281,16 @@ class GPOVAEModule(nn.Module):
             self.artifact_loc = nn.Parameter(torch.zeros(n_latent))
             self.artifact_scale_raw = nn.Parameter(torch.full((n_latent,), math.log(math.expm1(0.1))))
 
+    def standardize(self, x:Tensor)->Tensor:
+        "Gene-wise standardised log(1 + x), the encoder's view of counts"
+        return (torch.log1p(x) - self.x_loc) / self.x_scale
+
+    def basal_counts(self, x:Tensor, covariate:Tensor)->Tensor:
+        "(B, H): the basal encoder's input layer (with bias) on the counts and covariates alone, shared by all particles"
+        return self.basal_encoder.counts_layer(self.standardize(x), covariate)
+
+class _Guide(_ModuleParts):
+    "The guide (inference) of `GPOVAEModule`: q(M, E), q(e_a) and q(z_b | x, z_p, a e_a, c)"
     def sample_rows(self, rows:Tensor, n_particles:int=1, generator=None)->tuple:
         "Guide of rows `rows` of M and E: ({q_mask, q_effects}, {mask, effects}), samples (S, u, n_pert_latent)"
         W = self.grn.mask_logits
@@ -278,20 +312,6 @@ class GPOVAEModule(nn.Module):
         "z_p = dosage (E * M) from the sampled rows: (S, B, n_pert_latent)"
         return torch.einsum("bu,sup->sbp", dosage[:, rows].to(effects.dtype), mask * effects)
 
-    def _artifact_term(self, artifact:Tensor, artifact_emb:Tensor|None, n_particles:int)->list:
-        "[a_i e_a] as a list with one (S, B, L) tensor, or [] for sams"
-        if not self.has_artifact:
-            return []
-        return [artifact.to(artifact_emb.dtype)[None, :, None] * artifact_emb[:, None, :]]
-
-    def standardize(self, x:Tensor)->Tensor:
-        "Gene-wise standardised log(1 + x), the encoder's view of counts"
-        return (torch.log1p(x) - self.x_loc) / self.x_scale
-
-    def basal_counts(self, x:Tensor, covariate:Tensor)->Tensor:
-        "(B, H): the basal encoder's input layer (with bias) on the counts and covariates alone, shared by all particles"
-        return self.basal_encoder.counts_layer(self.standardize(x), covariate)
-
     def encode_basal(self, x:Tensor, z_pert:Tensor, artifact:Tensor, artifact_emb:Tensor|None,
                      covariate:Tensor, counts:Tensor|None=None)->Normal:
         "q(z_b | x, z_p, a e_a, c) with batch shape (S, B, L); `counts`: `basal_counts(x, covariate)` if already known"
@@ -303,38 +323,10 @@ class GPOVAEModule(nn.Module):
         counts = self.basal_counts(x, covariate) if counts is None else counts
         return self.basal_encoder.posterior(counts, z_pert, artifact, artifact_emb if self.has_artifact else None)
 
-    def decode(self, z_basal:Tensor, z_pert:Tensor, artifact:Tensor, artifact_emb:Tensor|None,
-               covariate:Tensor, library:Tensor, dosage:Tensor|None=None)->Distribution:
-        "p(x | [z_b; z_p; a e_a; c], l) with batch shape (S, B, G); `dosage` (B, P) feeds the linear effect path"
-        f = self.decoder.logits(z_basal, z_pert, self._artifact_term(artifact, artifact_emb, z_basal.shape[0]), covariate)
-        if self.linear is None or dosage is None:
-            return make_likelihood(self.likelihood, f, library.to(f.dtype), self.log_param)
-        return self.linear.likelihood(self.likelihood, f, dosage, library.to(f.dtype), self.log_param)
-
-    def check_batch(self, batch:dict)->None:
-        "Raise GPOVAEInputError when a batch does not fit this module"
-        for key in (KEYS.x, KEYS.library, KEYS.dosage, KEYS.artifact):
-            if key not in batch:
-                raise GPOVAEInputError(f"batch lacks {key!r}; build batches with gpovae.data (keys gpovae.core.KEYS)")
-        B = batch[KEYS.x].shape[0]
-        expected = {KEYS.x: (B, self.n_genes), KEYS.dosage: (B, self.n_nodes), KEYS.library: (B,),
-                    KEYS.artifact: (B,), KEYS.covariate: (B, self.n_covariates)}
-        for key, shape in expected.items():
-            if key in batch and tuple(batch[key].shape) != shape:
-                raise GPOVAEInputError(f"batch[{key!r}] has shape {tuple(batch[key].shape)}, expected {shape}; "
-                                       "the module was built for other data (n_genes, n_nodes, n_covariates)")
-        if (batch[KEYS.library] <= 0).any():
-            raise GPOVAEInputError("batch has cells with library size <= 0; drop empty cells before training")
-
-    def covariate_of(self, batch:dict)->Tensor:
-        "The (B, C) covariate of a batch, (B, 0) when it has none"
-        x = batch[KEYS.x]
-        return batch.get(KEYS.covariate, x.new_zeros(x.shape[0], 0))
-
     def guide(self, batch:dict, n_particles:int=1, generator=None)->tuple:
         "Sample the guide: (q_dists, q_samples) for the batch; q_samples also keeps `basal_counts` (not mean field)"
-        self.check_batch(batch)
-        dosage, artifact, covariate = batch[KEYS.dosage], batch[KEYS.artifact], self.covariate_of(batch)
+        check_batch(self, batch)
+        dosage, artifact, covariate = batch[KEYS.dosage], batch[KEYS.artifact], covariate_of(batch)
         rows = carried_nodes(dosage)
         q_dists, q_samples = self.sample_rows(rows, n_particles, generator)
         q_art, e_a = self.sample_artifact(n_particles, generator)
@@ -350,6 +342,28 @@ class GPOVAEModule(nn.Module):
             q_samples["artifact_emb"] = e_a
         return q_dists, q_samples
 
+    def sample_z_pert(self, dosage:Tensor, n_particles:int=1, generator=None)->Tensor:
+        "Guide samples of z_p = d (E * M) for any dosage (B, P): singles, combos, unseen nodes; (S, B, n_pert_latent)"
+        rows = carried_nodes(dosage)
+        _, samples = self.sample_rows(rows, n_particles, generator)
+        return self.perturbation_latent(dosage, rows, samples["mask"], samples["effects"])
+
+class GPOVAEModule(_Guide):
+    "GPO-VAE generative model and guide (pure torch); `variant` switches to CRADLE-VAE or SAMS-VAE"
+    def _artifact_term(self, artifact:Tensor, artifact_emb:Tensor|None, n_particles:int)->list:
+        "[a_i e_a] as a list with one (S, B, L) tensor, or [] for sams"
+        if not self.has_artifact:
+            return []
+        return [artifact.to(artifact_emb.dtype)[None, :, None] * artifact_emb[:, None, :]]
+
+    def decode(self, z_basal:Tensor, z_pert:Tensor, artifact:Tensor, artifact_emb:Tensor|None,
+               covariate:Tensor, library:Tensor, dosage:Tensor|None=None)->Distribution:
+        "p(x | [z_b; z_p; a e_a; c], l) with batch shape (S, B, G); `dosage` (B, P) feeds the linear effect path"
+        f = self.decoder.logits(z_basal, z_pert, self._artifact_term(artifact, artifact_emb, z_basal.shape[0]), covariate)
+        if self.linear is None or dosage is None:
+            return make_likelihood(self.likelihood, f, library.to(f.dtype), self.log_param)
+        return self.linear.likelihood(self.likelihood, f, dosage, library.to(f.dtype), self.log_param)
+
     def model(self, batch:dict, q_samples:dict)->dict:
         "Priors and likelihood given guide samples: p_dists"
         mask = q_samples["mask"]
@@ -360,15 +374,10 @@ class GPOVAEModule(nn.Module):
             "p_effects": Normal(zeros, self.effect_prior_scale.to(zeros.dtype) + zeros),
             "p_z_basal": Normal(torch.zeros_like(z_basal[0]), torch.ones_like(z_basal[0])),
             "p_x": self.decode(z_basal, q_samples["z_pert"], batch[KEYS.artifact], q_samples.get("artifact_emb"),
-                               self.covariate_of(batch), batch[KEYS.library], batch[KEYS.dosage]),
+                               covariate_of(batch), batch[KEYS.library], batch[KEYS.dosage]),
         }
         if self.has_artifact:
             e_a = q_samples["artifact_emb"][0]
             p_dists["p_artifact_emb"] = Normal(torch.zeros_like(e_a), torch.ones_like(e_a))
         return p_dists
 
-    def sample_z_pert(self, dosage:Tensor, n_particles:int=1, generator=None)->Tensor:
-        "Guide samples of z_p = d (E * M) for any dosage (B, P): singles, combos, unseen nodes; (S, B, n_pert_latent)"
-        rows = carried_nodes(dosage)
-        _, samples = self.sample_rows(rows, n_particles, generator)
-        return self.perturbation_latent(dosage, rows, samples["mask"], samples["effects"])
