@@ -6,7 +6,7 @@
 __all__ = ['VARIANTS', 'LIKELIHOODS', 'NODE_FEATURES', 'MONITORS', 'GRN_OBJECTIVES', 'GROUPS', 'PRESETS', 'Config', 'field_type',
            'arguments_for', 'resolve_config']
 
-# %% ../nbs/04a_config.ipynb #d64492d8
+# %% ../nbs/04a_config.ipynb #dbdf192a
 import inspect
 import types
 import typing
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/04a_config.ipynb #7219d500
+# %% ../nbs/04a_config.ipynb #9269d6b3
 VARIANTS = ("gpo", "cradle", "sams")           # model families (chapter vae)
 LIKELIHOODS = ("nb", "poisson", "gaussian")    # count distributions of the decoder
 NODE_FEATURES = ("control", "onehot")          # what the effect encoder knows about a GRN node
@@ -22,12 +22,12 @@ MONITORS = ("effects", "elbo", "loss")         # what early stopping follows
 GRN_OBJECTIVES = ("total_effect", "paper")     # how the GRN is fitted (chapter losses)
 GROUPS = ("model", "losses", "training")       # flag groups of the command line
 
-# %% ../nbs/04a_config.ipynb #e122f48d
+# %% ../nbs/04a_config.ipynb #99f10aa7
 def _setting(default, help:str, group:str="model", choices:tuple|None=None):
     "A `Config` field with its help text, its flag group and its allowed values"
     return field(default=default, metadata=dict(help=help, group=group, choices=choices))
 
-# %% ../nbs/04a_config.ipynb #f90bd7e6
+# %% ../nbs/04a_config.ipynb #274d5d7d
 @dataclass(frozen=True)
 class _ModelSettings:
     "The architecture fields of `Config` (flag group model)"
@@ -38,6 +38,8 @@ class _ModelSettings:
     mean_field: bool = _setting(False, "basal encoder sees only counts and covariates, not the perturbation")
     node_features: str = _setting("control", "effect-encoder input per GRN node: its control-cell expression "
                                   "profile or a one-hot", choices=NODE_FEATURES)
+    node_embedding: int = _setting(16, "size of a learned embedding of each GRN node beside its control-cell profile, "
+                                   "so that nodes with the same profile differ (0: none, as published)")
     n_latent: int = _setting(100, "size of the basal latent space")
     n_hidden_encoder: int = _setting(200, "width of the basal encoder")
     n_layers_encoder: int = _setting(1, "hidden layers of the basal encoder")
@@ -101,7 +103,7 @@ class Config(_LossSettings):
         "Plain values by name (YAML-safe)"
         return asdict(self)
 
-# %% ../nbs/04a_config.ipynb #71d503f9
+# %% ../nbs/04a_config.ipynb #d391df98
 def _check_names(values:dict):
     unknown = sorted(set(values) - {f.name for f in fields(Config)})
     if unknown:
@@ -124,7 +126,7 @@ def _checked(f, value):
         raise GPOVAEInputError(f"{f.name}={value!r}; use one of {choices}")
     return value
 
-# %% ../nbs/04a_config.ipynb #8aec7f6d
+# %% ../nbs/04a_config.ipynb #ba5e2fc1
 def arguments_for(
     config:Config,
     function,            # a callable whose keyword names are `Config` fields
@@ -134,7 +136,7 @@ def arguments_for(
     names = inspect.signature(function).parameters
     return {**{f.name: getattr(config, f.name) for f in fields(config) if f.name in names}, **given}
 
-# %% ../nbs/04a_config.ipynb #011fb4c8
+# %% ../nbs/04a_config.ipynb #166a9501
 PRESETS = {
     "adamson": Config(preset="adamson", n_hidden_encoder=400),
     "k562": Config(preset="k562", lambda_sparsity=5., fc_threshold=0.8),

@@ -6,7 +6,7 @@
 __all__ = ['control_cells', 'module_from_config', 'prior_adjacency', 'build_module', 'alignment_targets', 'warm_start_grn',
            'effects_of_unseen_nodes']
 
-# %% ../nbs/04c_setup.ipynb #629fe79e
+# %% ../nbs/04c_setup.ipynb #32281233
 import numpy as np
 import pandas as pd
 import torch
@@ -20,7 +20,7 @@ from .predict import dosage_of
 from .prepared import PreparedData, _RowReader
 from .vae import GPOVAEModule
 
-# %% ../nbs/04c_setup.ipynb #ca12d372
+# %% ../nbs/04c_setup.ipynb #4189b009
 def _standardization(prepared:PreparedData, max_cells:int=5000, seed:int=0)->tuple:
     "(G,) mean and std of log1p(x) over up to `max_cells` training cells"
     rows = subsample_rows(prepared.indices_of("train"), max_cells, seed)
@@ -41,7 +41,7 @@ def control_cells(
     rows = subsample_rows(rows, n_cells, seed)
     return torch.from_numpy(prepared.counts(rows).toarray()), torch.as_tensor(prepared.covariate[rows], dtype=torch.float32)
 
-# %% ../nbs/04c_setup.ipynb #1d880651
+# %% ../nbs/04c_setup.ipynb #6fc48981
 def module_from_config(
     config:Config,
     n_genes:int, n_nodes:int, n_covariates:int,
@@ -88,10 +88,12 @@ def build_module(
         prior = None if prior_network is None else prior_adjacency(prior_network, prepared.nodes)
         module = module_from_config(config, prepared.n_genes, prepared.n_nodes, prepared.covariate.shape[1],
                                     features, x_loc, x_scale, prior, prepared.n_g0)
+    if module.effect_encoder.embedding is not None:   # nodes without training cells keep an empty embedding
+        module.effect_encoder.embedded[:] = torch.as_tensor(prepared.n_cells_per_node > 0, dtype=torch.float32)
     _start_from_training_effects(module, prepared, features)
     return module
 
-# %% ../nbs/04c_setup.ipynb #59df2249
+# %% ../nbs/04c_setup.ipynb #51c68f58
 def _ridge_rows(features:np.ndarray, known:np.ndarray, values:np.ndarray, wanted:np.ndarray)->np.ndarray:
     "Ridge regression (dual form) of `values` (rows `known` of `features`) predicted at rows `wanted`"
     F_known = features[known]
@@ -170,7 +172,7 @@ def warm_start_grn(
     for p in parameters: p.grad = None
     return float(loss.detach())
 
-# %% ../nbs/04c_setup.ipynb #d0b8fe83
+# %% ../nbs/04c_setup.ipynb #943ba3dd
 @torch.no_grad()
 def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, min_effect:float=0.1):
     "Rows of the linear path for perturbed nodes without training cells, from the fitted GRN's total effects"

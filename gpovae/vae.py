@@ -117,18 +117,31 @@ def _concat_particles(parts:list, n_particles:int)->Tensor:
     return torch.cat(parts, dim=-1)
 
 class EffectEncoder(ResidualMLP):
-    "q(E_t | M_t, phi_t): input [mask row; node feature], output loc and raw scale of n_pert_latent effects"
-    def __init__(self, n_pert_latent:int, n_features:int, n_hidden:int, n_layers:int, dropout:float=0.):
-        super().__init__(n_pert_latent + n_features, 2 * n_pert_latent, n_hidden, n_layers, dropout)
-        self.n_pert_latent = n_pert_latent
+    "q(E_t | M_t, phi_t, u_t): input [mask row; node feature; learned node embedding], output loc and raw scale"
+    def __init__(self, n_pert_latent:int, n_features:int, n_hidden:int, n_layers:int, dropout:float=0.,
+                 n_nodes:int=0, n_embedding:int=0, embedding_dropout:float=0.2):
+        super().__init__(n_pert_latent + n_features + n_embedding, 2 * n_pert_latent, n_hidden, n_layers, dropout)
+        self.n_pert_latent, self.embedding_dropout = n_pert_latent, embedding_dropout
+        self.embedding = nn.Parameter(torch.zeros(n_nodes, n_embedding)) if n_embedding else None
+        self.register_buffer("embedded", torch.ones(n_nodes) if n_embedding else None)   # 0: a node without training cells
 
-    def posterior(self, mask:Tensor, rows:Tensor, node_features:Tensor|None)->Normal:
+    def posterior(self, mask:Tensor, rows:Tensor, node_features:Tensor|None, generator=None)->Normal:
         "q(E) of `rows` given their mask samples (S, u, n_pert_latent); node_features None: one-hot"
         if node_features is None:    # a one-hot feature picks one column of the input layer
             feat = self.input.weight[:, self.n_pert_latent + rows].T
         else:
             feat = self.part(node_features[rows].to(mask.dtype), self.n_pert_latent)
+        if self.embedding is not None:
+            feat = feat + self._embedding_part(rows, mask.dtype, generator)
         return _normal(self.head(self.input.bias + feat + self.part(mask, 0)))
+
+    def _embedding_part(self, rows:Tensor, dtype, generator)->Tensor:
+        "Input layer on the rows' embeddings; zero for nodes without training cells and, while training, for a random share"
+        embedding = self.embedding[rows] * self.embedded[rows, None]
+        if self.training and self.embedding_dropout > 0:   # zero is what an unseen node has: keep it in distribution
+            keep = torch.rand(len(rows), 1, generator=generator, device=embedding.device) >= self.embedding_dropout
+            embedding = embedding * keep.to(embedding.dtype)
+        return self.part(embedding.to(dtype), self.input.in_features - embedding.shape[-1])
 
 class BasalEncoder(ResidualMLP):
     "q(z_b | x, z_p, a e_a, c) (or q(z_b | x, c) when mean_field): input [x_std; z_p; a e_a; c]"
@@ -251,6 +264,7 @@ class _ModuleParts(nn.Module):
         linear_effects:bool=False,           # add a linear path dosage @ B (P x G) to the decoder output
         n_sources:int|None=None,             # gpo: direct-effect strengths for the first n_sources nodes (total-effect GRN)
         response_mixture:bool=False,         # with the linear path: a perturbed cell responds with probability response_prob[t]
+        node_embedding:int=0,                # with node_features: a learned embedding of this size per node
     ):
         super().__init__()
         _check_module_arguments(variant, likelihood, n_nodes, node_features, prior_adjacency)
@@ -258,11 +272,9 @@ class _ModuleParts(nn.Module):
         self.variant, self.likelihood, self.mean_field, self.temperature = variant, likelihood, mean_field, temperature
         self.has_artifact = variant != "sams"
         self.n_pert_latent = n_nodes if variant == "gpo" else n_latent
-        n_art = n_latent if self.has_artifact else 0
-        n_feat = n_nodes if node_features is None else node_features.shape[1]
+        n_art, n_feat = n_latent if self.has_artifact else 0, n_nodes if node_features is None else node_features.shape[1]
         self.register_buffer("node_features", None if node_features is None else node_features.float())
-        if mask_prior_prob is None:
-            mask_prior_prob = 0.3 if variant == "gpo" else 0.01
+        mask_prior_prob = (0.3 if variant == "gpo" else 0.01) if mask_prior_prob is None else mask_prior_prob
         self.register_buffer("mask_prior_prob", torch.tensor(float(mask_prior_prob)))
         self.register_buffer("effect_prior_scale", torch.tensor(float(effect_prior_scale)))
         self.register_buffer("x_loc", torch.zeros(n_genes) if x_loc is None else torch.as_tensor(x_loc).float())
@@ -270,7 +282,8 @@ class _ModuleParts(nn.Module):
         self.grn = GRNLayer(n_nodes, self.n_pert_latent, init_prob=init_mask_prob, prior_adjacency=prior_adjacency,
                             n_sources=n_sources if variant == "gpo" else None)
         self.linear = LinearEffects(n_nodes, n_genes, response_mixture) if linear_effects else None
-        self.effect_encoder = EffectEncoder(self.n_pert_latent, n_feat, n_hidden_effect, n_layers_effect, dropout)
+        self.effect_encoder = EffectEncoder(self.n_pert_latent, n_feat, n_hidden_effect, n_layers_effect, dropout,
+                                            n_nodes, node_embedding if node_features is not None else 0)
         self.basal_encoder = BasalEncoder(n_genes, n_latent, self.n_pert_latent, n_art, n_covariates, mean_field,
                                           n_hidden_encoder, n_layers_encoder, dropout)
         self.decoder = Decoder(n_latent, self.n_pert_latent, n_art, n_covariates, n_genes, n_hidden_decoder, n_layers_decoder, dropout)
@@ -295,7 +308,7 @@ class _Guide(_ModuleParts):
         "Guide of rows `rows` of M and E: ({q_mask, q_effects}, {mask, effects}), samples (S, u, n_pert_latent)"
         W = self.grn.mask_logits
         mask = self.grn.sample(rows, n_particles, self.temperature, generator)
-        q_effects = self.effect_encoder.posterior(mask, rows, self.node_features)
+        q_effects = self.effect_encoder.posterior(mask, rows, self.node_features, generator)
         q_dists = {"q_mask": Bernoulli(logits=W[rows], validate_args=False), "q_effects": q_effects}
         return q_dists, {"mask": mask, "effects": _rsample(q_effects, generator)}
 
