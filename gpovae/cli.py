@@ -88,7 +88,7 @@ def demo(
     n_genes:int=200,         # its genes
     n_perturbations:int=12,  # its single perturbations
     n_combos:int=3,          # its combinations
-    max_epochs:int=80,       # most epochs
+    max_epochs:int=300,      # most epochs; early stopping ends the demo's fit well before
     seed:int=0,              # random seed
     overwrite:bool=False,    # replace an earlier demo in `out`
 )->dict:                     # the metrics
