@@ -105,12 +105,16 @@ class PreparedData(_CellGroups):
         return summarize(self)
     def __repr__(self): return summarize(self)
 
+    def row_reader(self, rows:np.ndarray):
+        "Raw counts of cells `rows`: `reader[positions]` reads those rows (CSR), also when backed, so effects read in blocks"
+        return _RowReader(self.adata, self.adata_rows[rows], self.config.get("layer"))
+
     def effect_statistics(self, split:str="train")->dict:
         "Effects, standard errors and log ratios of the cells of `split`, within batch groups"
         if split == "train" and self.train_effects is not None: return self.train_effects
         rows, groups = self.indices_of(split), self.groups()
-        return effect_statistics(_RowReader(self.adata, self.adata_rows[rows], self.config.get("layer")), self.labels[rows],
-                                 self.config["control"], self.genes, None if groups is None else groups[rows])
+        return effect_statistics(self.row_reader(rows), self.labels[rows], self.config["control"], self.genes,
+                                 None if groups is None else groups[rows])
 
     def node_features(self, max_cells:int=5000, seed:int=0)->np.ndarray:
         "(P, G) correlation of each node's gene with every measured gene in TRAIN control cells"

@@ -6,7 +6,7 @@
 __all__ = ['control_cells', 'module_from_config', 'prior_adjacency', 'build_module', 'alignment_targets', 'warm_start_grn',
            'effects_of_unseen_nodes']
 
-# %% ../nbs/04c_setup.ipynb #32281233
+# %% ../nbs/04c_setup.ipynb #35404451
 import numpy as np
 import pandas as pd
 import torch
@@ -17,10 +17,10 @@ from .effects import response_rates, responder_log_ratio
 from .grn import shock_parameter, total_effects
 from .losses import total_effect_alignment
 from .predict import dosage_of
-from .prepared import PreparedData, _RowReader
+from .prepared import PreparedData
 from .vae import GPOVAEModule
 
-# %% ../nbs/04c_setup.ipynb #4189b009
+# %% ../nbs/04c_setup.ipynb #6311d4e9
 def _standardization(prepared:PreparedData, max_cells:int=5000, seed:int=0)->tuple:
     "(G,) mean and std of log1p(x) over up to `max_cells` training cells"
     rows = subsample_rows(prepared.indices_of("train"), max_cells, seed)
@@ -41,7 +41,7 @@ def control_cells(
     rows = subsample_rows(rows, n_cells, seed)
     return torch.from_numpy(prepared.counts(rows).toarray()), torch.as_tensor(prepared.covariate[rows], dtype=torch.float32)
 
-# %% ../nbs/04c_setup.ipynb #6fc48981
+# %% ../nbs/04c_setup.ipynb #f9ef088c
 def module_from_config(
     config:Config,
     n_genes:int, n_nodes:int, n_covariates:int,
@@ -93,7 +93,7 @@ def build_module(
     _start_from_training_effects(module, prepared, features)
     return module
 
-# %% ../nbs/04c_setup.ipynb #51c68f58
+# %% ../nbs/04c_setup.ipynb #c04680bb
 def _ridge_rows(features:np.ndarray, known:np.ndarray, values:np.ndarray, wanted:np.ndarray)->np.ndarray:
     "Ridge regression (dual form) of `values` (rows `known` of `features`) predicted at rows `wanted`"
     F_known = features[known]
@@ -106,8 +106,7 @@ def _responder_log_ratio(module:GPOVAEModule, prepared:PreparedData, singles:lis
     stats = prepared.effect_statistics("train")
     if module.linear.response_prob is None: return stats["log_ratio"].loc[singles]
     train, groups = prepared.indices_of("train"), prepared.groups()
-    reader = _RowReader(prepared.adata, prepared.adata_rows[train], prepared.config.get("layer"))   # reads blocks, also backed
-    rates = response_rates(reader, prepared.labels[train], prepared.config["control"],
+    rates = response_rates(prepared.row_reader(train), prepared.labels[train], prepared.config["control"],
                            stats["effect"].loc[singles], None if groups is None else groups[train])
     module.linear.response_prob[torch.as_tensor(rows)] = torch.as_tensor(rates.to_numpy(), dtype=torch.float32)
     module.linear.response_prob[prepared.n_cells_per_node == 0] = float(np.median(rates))   # nodes without cells: the typical rate
@@ -172,7 +171,7 @@ def warm_start_grn(
     for p in parameters: p.grad = None
     return float(loss.detach())
 
-# %% ../nbs/04c_setup.ipynb #943ba3dd
+# %% ../nbs/04c_setup.ipynb #5006d73c
 @torch.no_grad()
 def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, min_effect:float=0.1):
     "Rows of the linear path for perturbed nodes without training cells, from the fitted GRN's total effects"
