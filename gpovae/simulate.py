@@ -107,6 +107,8 @@ def _check_cell_model(s:dict):
     perturbation_key, control = s["perturbation_key"], s["control"]
     if not 0 < efficiency_mean < 1 or efficiency_concentration <= 0:
         raise GPOVAEInputError("efficiency_mean must be in (0, 1) and efficiency_concentration > 0; e.g. 0.8 and 10")
+    if not 0 <= s["escape_fraction"] < 1:
+        raise GPOVAEInputError(f"escape_fraction must be in [0, 1), got {s['escape_fraction']}; e.g. 0.2")
     if library_size <= 0 or library_sd < 0 or nb_theta <= 0:
         raise GPOVAEInputError("library_size and nb_theta must be > 0 and library_sd >= 0; e.g. 3000, 5, 0.3")
     if not isinstance(perturbation_key, str) or not perturbation_key or perturbation_key.startswith("true_"):
@@ -277,6 +279,8 @@ def _cells(n_cells:int, n_labels:int, a:float, b:float, s:dict, rng)->dict:
     "Per cell: condition, knock-down efficiency, artifact and doublet flags, library size, MT multiplier"
     condition = _allocate_cells(n_cells, n_labels, s["control_fraction"], rng)
     efficiency = np.where(condition > 0, np.minimum(rng.beta(a, b, size=n_cells), 0.99), 0.0)
+    if s["escape_fraction"] > 0:    # drawn only then, so that screens without escapers stay as they were
+        efficiency = np.where(rng.random(n_cells) < s["escape_fraction"], 0.0, efficiency)
     flagged = rng.permutation(n_cells)
     n_artifact = int(round(s["artifact_fraction"] * n_cells))
     n_doublet = int(round(s["doublet_fraction"] * n_cells))
@@ -326,6 +330,7 @@ def simulate_perturbseq(
     activation_fraction:float=0.6, # share of activating edges (the rest repress)
     efficiency_mean:float=0.8,     # mean CRISPRi knockdown efficiency (Beta distribution)
     efficiency_concentration:float=10.0, # Beta concentration a + b of the efficiency
+    escape_fraction:float=0.0,     # share of perturbed cells whose guide did not act (efficiency 0: escapers)
     library_size:float=3000.0,     # median total counts of a good single cell
     library_sd:float=0.3,          # sd of log library size
     nb_theta:float=5.0,            # negative binomial inverse dispersion
