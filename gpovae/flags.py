@@ -97,7 +97,7 @@ class _PrepareDefault:
     def __init__(self, name:str): self.name = name
     def __str__(self):
         from gpovae.prepared import prepare
-        default = inspect.signature(prepare).parameters[self.name].default
+        default = _default(prepare, self.name)
         return {True: "yes", False: "no"}.get(default, default) if isinstance(default, bool) else str(default)
 
 def _with_prepare_default(action:argparse.Action):

@@ -6,7 +6,7 @@
 __all__ = ['control_cells', 'module_from_config', 'prior_adjacency', 'build_module', 'alignment_targets', 'warm_start_grn',
            'effects_of_unseen_nodes']
 
-# %% ../nbs/04c_setup.ipynb #35404451
+# %% ../nbs/04c_setup.ipynb #7e38e300
 import numpy as np
 import pandas as pd
 import torch
@@ -20,7 +20,7 @@ from .predict import dosage_of
 from .prepared import PreparedData
 from .vae import GPOVAEModule
 
-# %% ../nbs/04c_setup.ipynb #6311d4e9
+# %% ../nbs/04c_setup.ipynb #ddafc98e
 def _standardization(prepared:PreparedData, max_cells:int=5000, seed:int=0)->tuple:
     "(G,) mean and std of log1p(x) over up to `max_cells` training cells"
     rows = subsample_rows(prepared.indices_of("train"), max_cells, seed)
@@ -41,7 +41,7 @@ def control_cells(
     rows = subsample_rows(rows, n_cells, seed)
     return torch.from_numpy(prepared.counts(rows).toarray()), torch.as_tensor(prepared.covariate[rows], dtype=torch.float32)
 
-# %% ../nbs/04c_setup.ipynb #f9ef088c
+# %% ../nbs/04c_setup.ipynb #d66ae8bb
 def module_from_config(
     config:Config,
     n_genes:int, n_nodes:int, n_covariates:int,
@@ -93,7 +93,7 @@ def build_module(
     _start_from_training_effects(module, prepared, features)
     return module
 
-# %% ../nbs/04c_setup.ipynb #c04680bb
+# %% ../nbs/04c_setup.ipynb #1266818c
 def _ridge_rows(features:np.ndarray, known:np.ndarray, values:np.ndarray, wanted:np.ndarray)->np.ndarray:
     "Ridge regression (dual form) of `values` (rows `known` of `features`) predicted at rows `wanted`"
     F_known = features[known]
@@ -101,26 +101,31 @@ def _ridge_rows(features:np.ndarray, known:np.ndarray, values:np.ndarray, wanted
     penalty = max(float(np.trace(kernel)) / max(len(known), 1), 1e-6)
     return features[wanted] @ F_known.T @ np.linalg.solve(kernel + penalty * np.eye(len(known)), values)
 
-def _responder_log_ratio(module:GPOVAEModule, prepared:PreparedData, singles:list, rows:np.ndarray)->pd.DataFrame:
-    "Training log ratios of the singles; with the response mixture, those of their responders, and the rates set"
-    stats = prepared.effect_statistics("train")
-    if module.linear.response_prob is None: return stats["log_ratio"].loc[singles]
+def _trained_singles(prepared:PreparedData)->tuple:
+    "(labels, node rows) of the single perturbations with training effects"
+    stats, sep = prepared.effect_statistics("train"), prepared.config["sep"]
+    position = {node: i for i, node in enumerate(prepared.nodes)}
+    singles = [label for label in stats["effect"].index if sep not in label]
+    return singles, np.array([position[label] for label in singles], dtype=np.int64)
+
+def _fit_response_rates(module:GPOVAEModule, prepared:PreparedData, singles:list, rows:np.ndarray)->pd.Series:
+    "Set the module's response rates from the training cells of `singles` (nodes without cells: the median) and return them"
     train, groups = prepared.indices_of("train"), prepared.groups()
     rates = response_rates(prepared.row_reader(train), prepared.labels[train], prepared.config["control"],
-                           stats["effect"].loc[singles], None if groups is None else groups[train])
+                           prepared.effect_statistics("train")["effect"].loc[singles], None if groups is None else groups[train])
     module.linear.response_prob[torch.as_tensor(rows)] = torch.as_tensor(rates.to_numpy(), dtype=torch.float32)
-    module.linear.response_prob[prepared.n_cells_per_node == 0] = float(np.median(rates))   # nodes without cells: the typical rate
-    return responder_log_ratio(stats["log_ratio"].loc[singles], rates)
+    module.linear.response_prob[prepared.n_cells_per_node == 0] = float(np.median(rates))
+    return rates
 
 @torch.no_grad()
 def _start_from_training_effects(module:GPOVAEModule, prepared:PreparedData, features:torch.Tensor|None):
     "Initialise the linear effect path and the knock-down shocks from the training effects"
-    stats, sep = prepared.effect_statistics("train"), prepared.config["sep"]
-    position = {node: i for i, node in enumerate(prepared.nodes)}
-    singles = [label for label in stats["effect"].index if sep not in label]
-    rows = np.array([position[label] for label in singles], dtype=np.int64)
+    stats = prepared.effect_statistics("train")
+    singles, rows = _trained_singles(prepared)
     if module.linear is not None and len(rows):
-        log_ratio = _responder_log_ratio(module, prepared, singles, rows)
+        log_ratio = stats["log_ratio"].loc[singles]
+        if module.linear.response_prob is not None:   # start from the responders' ratios
+            log_ratio = responder_log_ratio(log_ratio, _fit_response_rates(module, prepared, singles, rows))
         module.linear.weight[rows] = torch.as_tensor(log_ratio.to_numpy(), dtype=torch.float32)
         unseen = np.setdiff1d(np.arange(prepared.n_g0), rows)
         if features is not None and len(unseen) and len(rows) >= 2:
@@ -171,21 +176,19 @@ def warm_start_grn(
     for p in parameters: p.grad = None
     return float(loss.detach())
 
-# %% ../nbs/04c_setup.ipynb #5006d73c
+# %% ../nbs/04c_setup.ipynb #0450637e
 @torch.no_grad()
 def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, min_effect:float=0.1):
     "Rows of the linear path for perturbed nodes without training cells, from the fitted GRN's total effects"
     grn = module.grn
     if module.linear is None or grn.n_sources is None: return
     unseen = np.flatnonzero(prepared.n_cells_per_node[:prepared.n_g0] == 0)
-    stats, sep = prepared.effect_statistics("train"), prepared.config["sep"]
-    position = {node: i for i, node in enumerate(prepared.nodes)}
-    singles = [label for label in stats["effect"].index if sep not in label]
+    singles, rows = _trained_singles(prepared)
     if len(unseen) == 0 or len(singles) < 2: return
     columns = np.flatnonzero(prepared.node_gene_index >= 0)
     genes = prepared.node_gene_index[columns]
     shocks = torch.zeros(len(unseen), prepared.n_nodes)
-    shocks[torch.arange(len(unseen)), torch.as_tensor(unseen)] = grn.shocks()[[position[s] for s in singles]].median()
+    shocks[torch.arange(len(unseen)), torch.as_tensor(unseen)] = grn.shocks()[torch.as_tensor(rows)].median()
     predicted = total_effects(grn.direct_effects(), shocks)[:, columns].numpy().astype(np.float64)
     rows = module.linear.weight[unseen].numpy().astype(np.float64)   # the ridge guess from node features
     for i in range(len(unseen)):

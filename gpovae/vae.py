@@ -204,6 +204,7 @@ class LinearEffects(nn.Module):
     def likelihood(self, kind:str, f:Tensor, dosage:Tensor, library:Tensor, log_param:Tensor|None):
         "Counts given the decoder output f (..., B, G): shifted by d B, or a `ResponseMixture` where cells may escape"
         responding = make_likelihood(kind, self.shift(f, dosage), library, log_param)
+        if self.response_prob is None: return responding
         respond = self.response_of(dosage)
         mixed = torch.nonzero(respond < 1).flatten()
         if len(mixed) == 0: return responding
