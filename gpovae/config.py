@@ -6,7 +6,7 @@
 __all__ = ['VARIANTS', 'LIKELIHOODS', 'NODE_FEATURES', 'MONITORS', 'GRN_OBJECTIVES', 'GROUPS', 'PRESETS', 'Config', 'field_type',
            'arguments_for', 'resolve_config']
 
-# %% ../nbs/04a_config.ipynb #dbdf192a
+# %% ../nbs/04a_config.ipynb #5308b61e
 import inspect
 import types
 import typing
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/04a_config.ipynb #9269d6b3
+# %% ../nbs/04a_config.ipynb #a5199b94
 VARIANTS = ("gpo", "cradle", "sams")           # model families (chapter vae)
 LIKELIHOODS = ("nb", "poisson", "gaussian")    # count distributions of the decoder
 NODE_FEATURES = ("control", "onehot")          # what the effect encoder knows about a GRN node
@@ -22,12 +22,12 @@ MONITORS = ("effects", "elbo", "loss")         # what early stopping follows
 GRN_OBJECTIVES = ("total_effect", "paper")     # how the GRN is fitted (chapter losses)
 GROUPS = ("model", "losses", "training")       # flag groups of the command line
 
-# %% ../nbs/04a_config.ipynb #99f10aa7
+# %% ../nbs/04a_config.ipynb #a4cab361
 def _setting(default, help:str, group:str="model", choices:tuple|None=None):
     "A `Config` field with its help text, its flag group and its allowed values"
     return field(default=default, metadata=dict(help=help, group=group, choices=choices))
 
-# %% ../nbs/04a_config.ipynb #274d5d7d
+# %% ../nbs/04a_config.ipynb #0db22116
 @dataclass(frozen=True)
 class _ModelSettings:
     "The architecture fields of `Config` (flag group model)"
@@ -89,6 +89,8 @@ class Config(_LossSettings):
     n_control_cells: int = _setting(256, "training control cells kept with the model; predictions start from them",
                                     "training")
     grn_warmup_steps: int = _setting(1500, "steps fitting the GRN to the training effects before the VAE", "training")
+    effect_matching_steps: int = _setting(8, "steps after training that match each seen single perturbation's "
+                                          "predicted effect to its training effect (0: none, as published)", "training")
 
     def __post_init__(self):
         for f in fields(self):
@@ -103,7 +105,7 @@ class Config(_LossSettings):
         "Plain values by name (YAML-safe)"
         return asdict(self)
 
-# %% ../nbs/04a_config.ipynb #d391df98
+# %% ../nbs/04a_config.ipynb #3d9c333b
 def _check_names(values:dict):
     unknown = sorted(set(values) - {f.name for f in fields(Config)})
     if unknown:
@@ -126,7 +128,7 @@ def _checked(f, value):
         raise GPOVAEInputError(f"{f.name}={value!r}; use one of {choices}")
     return value
 
-# %% ../nbs/04a_config.ipynb #ba5e2fc1
+# %% ../nbs/04a_config.ipynb #e86125a7
 def arguments_for(
     config:Config,
     function,            # a callable whose keyword names are `Config` fields
@@ -136,7 +138,7 @@ def arguments_for(
     names = inspect.signature(function).parameters
     return {**{f.name: getattr(config, f.name) for f in fields(config) if f.name in names}, **given}
 
-# %% ../nbs/04a_config.ipynb #166a9501
+# %% ../nbs/04a_config.ipynb #39e88724
 PRESETS = {
     "adamson": Config(preset="adamson", n_hidden_encoder=400),
     "k562": Config(preset="k562", lambda_sparsity=5., fc_threshold=0.8),

@@ -182,7 +182,9 @@ def _fit(model, fit:dict, out:Path, resumed:bool):
     history = model.history
     baseline = history.get("baseline_val_effects")
     against = "" if baseline is None else f" (per-perturbation training mean: {baseline:.4g}, lower is better)"
-    say(f"train: {history['epochs']} epochs in {history['seconds']:.1f} s; best {history['monitor']} {history['best_score']:.4g}{against}")
+    matched = history.get("effect_matching_val_effects")
+    matched = "" if matched is None else f"; after matching the seen effects {matched:.4g}"
+    say(f"train: {history['epochs']} epochs in {history['seconds']:.1f} s; best {history['monitor']} {history['best_score']:.4g}{matched}{against}")
 
 def _write(model, prepared, out:Path)->dict:
     "Evaluate on the test cells and write the run directory, with a start and an end line"
