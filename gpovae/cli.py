@@ -60,7 +60,7 @@ def train(
     max_epochs:int|None=None,       # most epochs (default: the preset's)
     accelerator:str|None=None,      # cpu | gpu | auto (default cpu)
     devices:str|None=None,          # Lightning devices, e.g. 1 or auto
-    cpu_threads:int|None=None,      # torch threads on CPU
+    cpu_threads:int|str|None=None,  # torch threads on CPU while training; None: auto (chapter threads)
     backed:bool|None=None,          # read the h5ad backed (rows streamed from disk)
     seed:int|None=None,             # random seed (default 0)
     prior_network:str|None=None,    # edge file whose edges start as likely GRN edges

@@ -150,7 +150,7 @@ def _train_flags(parser:argparse.ArgumentParser, train=None):
     fit.add_argument("--accelerator", choices=["cpu", "gpu", "auto"], help="where to train (default cpu)")
     fit.add_argument("--devices", help="Lightning devices, e.g. 1, 2 or auto (default auto)")
     fit.add_argument("--cpu-threads", type=_thread_count,
-                     help="torch threads on CPU, or auto: one per core other processes leave free (default: torch's)")
+                     help="torch threads on CPU while training, or auto: one per core other processes leave free (default: auto)")
     _config_flags({"model": model, "losses": parser.add_argument_group("losses"), "training": fit})
 
 def _config_flags(groups:dict):

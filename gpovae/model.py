@@ -93,7 +93,7 @@ class GPOVAE(_Predictions):
         out_dir=None,                 # checkpoints, logs/metrics.csv; None: a temporary folder
         resume=None,                  # None, "last" or a checkpoint path
         progress_bar:bool=True,
-        cpu_threads:int|None=None,    # torch threads while training (None: leave torch's setting)
+        cpu_threads:int|str|None="auto", # torch threads while training: "auto" (chapter threads), a number, or None (torch's)
     )->"GPOVAE":
         "Train with Lightning (see `train.fit_module`); `history` then says what the fit did; returns self"
         if self.prepared is None:

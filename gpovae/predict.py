@@ -9,6 +9,7 @@ __all__ = ['dosage_of', 'expected_effects', 'effect_slopes', 'sample_counts', 'l
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
 
 from .core import GPOVAEInputError
 from .data import normalize_labels
@@ -59,13 +60,21 @@ def _expected_log2_normalized(
     out = plain.clone()
     for start in range(0, mu.shape[-1], gene_block):
         cols = slice(start, start + gene_block)
-        if isinstance(px, torch.distributions.Poisson):
-            block = torch.distributions.Poisson(mu[..., cols], validate_args=False)
-        else:
-            block = torch.distributions.NegativeBinomial(px.total_count[..., cols], logits=px.logits[..., cols], validate_args=False)
-        exact = (block.log_prob(k).exp() * value).sum(0)
+        exact = (_count_log_probs(px, cols, k).exp() * value).sum(0)
         out[..., cols] = torch.where(small[..., cols], exact, plain[..., cols])
     return out
+
+def _count_log_probs(px, cols:slice, k:torch.Tensor)->torch.Tensor:
+    "(K, ..., B, g) log p(x = k) for the genes `cols` of a Poisson or NB `px`; the terms without the mean once per gene"
+    if isinstance(px, torch.distributions.Poisson):
+        rate = px.rate[..., cols]
+        return torch.xlogy(k, rate) - rate - torch.lgamma(k + 1)
+    theta, logits = px.total_count[..., cols], px.logits[..., cols]
+    gene_theta = theta.reshape(-1, theta.shape[-1])[0]
+    if not bool((theta == gene_theta).all()):           # a dispersion per cell: every term per cell
+        gene_theta = theta
+    counts = torch.lgamma(k + gene_theta) - torch.lgamma(k + 1) - torch.lgamma(gene_theta)
+    return counts + k * F.logsigmoid(logits) + gene_theta * F.logsigmoid(-logits)
 
 def _expected_cells(px, library:torch.Tensor)->torch.Tensor:
     "`_expected_log2_normalized` of each cell; for a `ResponseMixture`, weighted by each cell's chance to respond"

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['MAX_CHECKED_PERTURBATIONS', 'MEAN_MARGIN', 'effect_error', 'TrainingPlan', 'torch_threads', 'fit_module']
 
-# %% ../nbs/05_train.ipynb #4d81fc47
+# %% ../nbs/05_train.ipynb #fe908ddb
 import contextlib
 import math
 import shutil
@@ -26,24 +26,24 @@ from .core import KEYS, GPOVAEInputError, logger, subsample_rows
 from .losses import compute_losses
 from .predict import dosage_of, expected_effects
 from .setup import alignment_targets, control_cells, effects_of_unseen_nodes, match_seen_effects, warm_start_grn
-from .threads import choose_threads, step_work
+from .threads import auto_threads, step_work
 from .loaders import make_loader
 from .prepared import PreparedData, observed_effects
 from .vae import GPOVAEModule
 
-# %% ../nbs/05_train.ipynb #fdfe760d
+# %% ../nbs/05_train.ipynb #edac09ba
 def _step_seed(seed:int, step:int)->int:
     "A 63-bit seed for (seed, step); distinct steps give unrelated streams"
     return int(np.random.SeedSequence([seed, step + 2**31]).generate_state(1, np.uint64)[0] >> 1)
 
-# %% ../nbs/05_train.ipynb #3bbe2c69
+# %% ../nbs/05_train.ipynb #5cce062f
 def effect_error(module:GPOVAEModule, control_x:torch.Tensor, control_covariate:torch.Tensor, dosage:torch.Tensor,
                  observed:torch.Tensor, seed:int=0)->float:
     "Mean squared error of the module's predicted effects of `dosage` against `observed` (T, G)"
     predicted = expected_effects(module, control_x, control_covariate, dosage, seed=seed)
     return float(((torch.from_numpy(predicted) - observed) ** 2).mean())
 
-# %% ../nbs/05_train.ipynb #8b16b5f2
+# %% ../nbs/05_train.ipynb #24a878e6
 class TrainingPlan(L.LightningModule):
     "Lightning wrapper: one GPO-VAE loss per step, Adam, every loss term logged"
     def __init__(self,
@@ -101,7 +101,7 @@ class TrainingPlan(L.LightningModule):
     def configure_optimizers(self):
         return torch.optim.Adam(self.module.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
 
-# %% ../nbs/05_train.ipynb #7ad044ed
+# %% ../nbs/05_train.ipynb #a7da13cb
 MAX_CHECKED_PERTURBATIONS = 200   # perturbations scored by the "effects" monitor per validation epoch
 
 def _checked_effects(prepared:PreparedData, seed:int)->pd.DataFrame|None:
@@ -134,7 +134,7 @@ def _monitor(config:Config, seed:int, prepared:PreparedData, control:tuple)->tup
         return "val_elbo", None
     return "val_effects", (*control, *check)
 
-# %% ../nbs/05_train.ipynb #0fede1b8
+# %% ../nbs/05_train.ipynb #bdefe032
 def _trainer(config:Config, out_dir:Path, monitor:str, max_epochs:int, progress_bar:bool, **lightning)->L.Trainer:
     "A Lightning Trainer with early stopping, best+last checkpoints and a CSV log in `out_dir`"
     callbacks = [EarlyStopping(monitor=monitor, patience=config.patience, mode="min"),
@@ -165,7 +165,7 @@ def _resume_path(resume, out_dir:Path)->str|None:
         raise GPOVAEInputError(f"no checkpoint at {path}; train first, or pass resume=None")
     return str(path)
 
-# %% ../nbs/05_train.ipynb #47625024
+# %% ../nbs/05_train.ipynb #a19026ed
 def _training_plan(module:GPOVAEModule, prepared:PreparedData, config:Config, seed:int, control:tuple,
                    fresh:bool)->tuple:
     "(TrainingPlan, monitored metric); a fresh fit first warm-starts the GRN"
@@ -187,13 +187,13 @@ def _run_trainer(trainer:L.Trainer, plan:TrainingPlan, loaders:tuple, checkpoint
 
 @contextlib.contextmanager
 def torch_threads(
-    cpu_threads,           # None: leave torch's setting; an int; or "auto": `threads.choose_threads` for `module`
+    cpu_threads,           # None: leave torch's setting; an int; or "auto": `threads.auto_threads` for `module`
     module:GPOVAEModule|None=None, config:Config|None=None,
 ):
     "Use the chosen number of torch threads inside the block; the setting before is restored"
     if cpu_threads == "auto":
         work = None if module is None else step_work(module, config.batch_size, config.n_particles)
-        cpu_threads = choose_threads(work)
+        cpu_threads = auto_threads(work, max_threads=torch.get_num_threads())
         logger.info("training with %d torch thread(s) (cpu_threads='auto')", cpu_threads)
     if cpu_threads is not None and (not isinstance(cpu_threads, int) or cpu_threads < 1):
         raise GPOVAEInputError(f"cpu_threads={cpu_threads!r}; use a number >= 1, 'auto' or None")
@@ -219,7 +219,17 @@ def _history(trainer:L.Trainer, prepared:PreparedData, seconds:float, out_dir:Pa
                 final_score=float(trainer.callback_metrics.get(trainer.checkpoint_callback.monitor, math.nan)),
                 log=str(log))
 
-# %% ../nbs/05_train.ipynb #67841a7b
+# %% ../nbs/05_train.ipynb #82f8f13f
+def _finish(module:GPOVAEModule, prepared:PreparedData, config:Config, control:tuple, effect_check:tuple|None, seed:int)->dict:
+    "After training, on the CPU: match the seen effects, score the matched model's validation effects, fill the unseen rows"
+    module.cpu()
+    matching = match_seen_effects(module, prepared, control, config.effect_matching_steps)
+    if matching and effect_check is not None:    # the validation error of the final, matched model
+        matching["val_effects"] = effect_error(module, *effect_check, seed)
+    effects_of_unseen_nodes(module, prepared)
+    return {f"effect_matching_{k}": v for k, v in matching.items()}
+
+# %% ../nbs/05_train.ipynb #e3ba0cd2
 def fit_module(
     module:GPOVAEModule,          # built by `build_module`
     prepared:PreparedData,        # the data it was built for
@@ -234,7 +244,7 @@ def fit_module(
     out_dir=None,                 # checkpoints, logs/metrics.csv; None: a temporary folder whose checkpoints are removed
     resume=None,                  # None, "last" or a checkpoint path
     progress_bar:bool=True,
-    cpu_threads:int|str|None=None,# torch threads while training: None leaves torch's setting; "auto" chooses (`torch_threads`)
+    cpu_threads:int|str|None="auto",# torch threads while training: "auto" chooses (`torch_threads`); None leaves torch's setting
 )->dict:                          # the history of the fit (see `_history`)
     "Train `module` on the training cells of `prepared` with Lightning and restore its best weights"
     if len(prepared.indices_of("train")) == 0:
@@ -249,25 +259,21 @@ def fit_module(
                make_loader(prepared, "val", batch_size=config.batch_size, shuffle=False) if has_val else None)
     log = out_dir/"logs"/"metrics.csv"
     earlier = pd.read_csv(log) if checkpoint and log.exists() else None
-    with torch_threads(cpu_threads, module, config):     # the GRN warm start too
+    with torch_threads(cpu_threads, module, config) as threads:     # the GRN warm start too
         plan, monitor = _training_plan(module, prepared, config, seed, control, fresh=checkpoint is None)
         trainer = _trainer(config, out_dir, monitor, max_epochs or config.max_epochs, progress_bar,
                            accelerator=accelerator, devices=devices, strategy=strategy, precision=precision)
         seconds = _run_trainer(trainer, plan, loaders, checkpoint)
     if trainer.is_global_zero: _keep_earlier_log(log, earlier)
     _restore_best(trainer, plan)
-    module.cpu()
-    matching = match_seen_effects(module, prepared, control, config.effect_matching_steps)
-    if matching and plan.effect_check is not None:    # the validation error of the final, matched model
-        matching["val_effects"] = effect_error(module, *plan.effect_check, seed)
-    effects_of_unseen_nodes(module, prepared)
+    with torch_threads(threads):
+        matching = _finish(module, prepared, config, control, plan.effect_check, seed)
     if temporary and trainer.is_global_zero:
         shutil.rmtree(out_dir/"checkpoints", ignore_errors=True)    # weights are in the module; the log stays
-    history = dict(_history(trainer, prepared, seconds, out_dir, monitor, log),
-                   **{f"effect_matching_{k}": v for k, v in matching.items()})
+    history = dict(_history(trainer, prepared, seconds, out_dir, monitor, log), cpu_threads=threads, **matching)
     return _compare_with_mean(history, prepared, seed)
 
-# %% ../nbs/05_train.ipynb #67a4ea86
+# %% ../nbs/05_train.ipynb #40eebc44
 MEAN_MARGIN = 1.05   # matched seen effects equal the training mean up to noise: warn only beyond 5% worse
 
 def _mean_baseline_error(prepared:PreparedData, seed:int)->float|None:
