@@ -54,27 +54,29 @@ def _expected_log2_normalized(
     mu = px.mean
     plain = _log2_normalized(mu)
     if not isinstance(px, (torch.distributions.NegativeBinomial, torch.distributions.Poisson)): return plain
-    k = torch.arange(max_count, dtype=mu.dtype, device=mu.device).view(-1, *([1] * mu.ndim))
-    value = torch.log2(1e4 * k / library.to(mu.dtype)[:, None] + 1)                  # (K, ..., B, 1)
+    value = torch.log2(1e4 * torch.arange(max_count, dtype=mu.dtype, device=mu.device)[:, None]
+                       / library.to(mu.dtype) + 1)[..., None]                        # (K, B, 1)
     small = mu + 6 * px.variance.sqrt() < max_count - 1
     out = plain.clone()
     for start in range(0, mu.shape[-1], gene_block):
         cols = slice(start, start + gene_block)
-        exact = (_count_log_probs(px, cols, k).exp() * value).sum(0)
-        out[..., cols] = torch.where(small[..., cols], exact, plain[..., cols])
+        out[..., cols] = torch.where(small[..., cols], _expected_small_counts(px, cols, value), plain[..., cols])
     return out
 
-def _count_log_probs(px, cols:slice, k:torch.Tensor)->torch.Tensor:
-    "(K, ..., B, g) log p(x = k) for the genes `cols` of a Poisson or NB `px`; the terms without the mean once per gene"
+def _expected_small_counts(px, cols:slice, value:torch.Tensor)->torch.Tensor:
+    "(..., B, g) sum over k < K of p(x = k) value[k] for the genes `cols` of a Poisson or NB `px`"
     if isinstance(px, torch.distributions.Poisson):
         rate = px.rate[..., cols]
-        return torch.xlogy(k, rate) - rate - torch.lgamma(k + 1)
-    theta, logits = px.total_count[..., cols], px.logits[..., cols]
-    gene_theta = theta.reshape(-1, theta.shape[-1])[0]
-    if not bool((theta == gene_theta).all()):           # a dispersion per cell: every term per cell
-        gene_theta = theta
-    counts = torch.lgamma(k + gene_theta) - torch.lgamma(k + 1) - torch.lgamma(gene_theta)
-    return counts + k * F.logsigmoid(logits) + gene_theta * F.logsigmoid(-logits)
+        p, ratio = torch.exp(-rate), lambda k: rate / k
+    else:                                   # p(k) = p(k - 1) q (k - 1 + theta) / k, q = sigmoid(logits)
+        theta, logits = px.total_count[..., cols], px.logits[..., cols]
+        q = torch.sigmoid(logits)
+        p, ratio = torch.exp(theta * F.logsigmoid(-logits)), lambda k: q * ((k - 1 + theta) / k)
+    total = p * value[0]
+    for k in range(1, len(value)):
+        p = p * ratio(k)
+        total = total + p * value[k]
+    return total
 
 def _expected_cells(px, library:torch.Tensor)->torch.Tensor:
     "`_expected_log2_normalized` of each cell; for a `ResponseMixture`, weighted by each cell's chance to respond"
