@@ -78,10 +78,15 @@ def _expected_small_counts(px, cols:slice, value:torch.Tensor)->torch.Tensor:
         total = total + p * value[k]
     return total
 
-def _expected_cells(px, library:torch.Tensor)->torch.Tensor:
+def _expected_cells(px, library:torch.Tensor, responding:torch.Tensor|None=None)->torch.Tensor:
     "`_expected_log2_normalized` of each cell; for a `ResponseMixture`, weighted by each cell's chance to respond"
-    if not isinstance(px, ResponseMixture): return _expected_log2_normalized(px, library)
-    return px.mix(_expected_log2_normalized(px.responding, library), _expected_log2_normalized(px.escaping, library[px.mixed]))
+    responding = _expected_log2_normalized(_responding(px), library) if responding is None else responding
+    if not isinstance(px, ResponseMixture): return responding
+    return px.mix(responding, _expected_log2_normalized(px.escaping, library[px.mixed]))
+
+def _responding(px):
+    "The count distribution of the cells that respond: all of them unless `px` is a `ResponseMixture`"
+    return px.responding if isinstance(px, ResponseMixture) else px
 
 # %% ../nbs/04b_predict.ipynb #17ca36ae
 @torch.no_grad()
@@ -136,11 +141,10 @@ def effect_slopes(
     effects, slopes = [], []
     for i in range(len(dosage)):
         px, raised = decode(i), decode(i, 2. ** step)   # every gene's mean x 2^step, as +step in its own entry of B
-        effects.append((_expected_cells(px, library) - base).mean((0, 1)))
-        respond = 1.
-        if isinstance(px, ResponseMixture):             # only the responding cells follow B
-            px, raised, respond = px.responding, raised.responding, px.respond.mean()
-        change = _expected_log2_normalized(raised, library) - _expected_log2_normalized(px, library)
+        responding = _expected_log2_normalized(_responding(px), library)     # only the responding cells follow B
+        effects.append((_expected_cells(px, library, responding) - base).mean((0, 1)))
+        respond = px.respond.mean() if isinstance(px, ResponseMixture) else 1.
+        change = _expected_log2_normalized(_responding(raised), library) - responding
         slopes.append(respond * change.mean((0, 1)) / step)
     return torch.stack(effects), torch.stack(slopes)
 

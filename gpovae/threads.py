@@ -6,6 +6,7 @@
 __all__ = ['WORK_PER_THREAD', 'usable_cores', 'busy_cores', 'step_work', 'choose_threads', 'busy_cores_at_start', 'auto_threads']
 
 # %% ../nbs/00a_threads.ipynb #d6561b7c
+import functools
 import math
 import os
 import time
@@ -123,12 +124,10 @@ def choose_threads(
     return max(1, min(threads, n_cores))
 
 # %% ../nbs/00a_threads.ipynb #9ce83d0a
-_BUSY_AT_START = []   # busy_cores() at this process's first auto choice
-
+@functools.cache
 def busy_cores_at_start()->float:
     "`busy_cores()` measured at this process's first call and reused after, so the auto choices of a session agree"
-    if not _BUSY_AT_START: _BUSY_AT_START.append(busy_cores())
-    return _BUSY_AT_START[0]
+    return busy_cores()
 
 def auto_threads(
     work:float|None=None,       # multiply-adds of one training step (`step_work`)
