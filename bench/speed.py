@@ -6,15 +6,21 @@ perturbed nodes, artifact cells, counterfactual references) and times the full t
 `TrainingPlan` runs it: `compute_losses` forward with a per-step seeded generator, backward, gradient
 clipping and the Adam step. In the same run it measures the fp32 GEMM throughput (torch.mm of square
 matrices, same thread count) and counts the FLOPs of one step (torch.utils.flop_counter: matrix
-products only; solves and element-wise work are not counted). Prints, per shape, step seconds,
-cells/s, GFLOP/step, achieved GFLOP/s and the achieved fraction of the GEMM peak; writes
+products only; solves and element-wise work are not counted). Prints, per shape and mode, step
+seconds, cells/s, GFLOP/step, achieved GFLOP/s and the achieved fraction of the GEMM peak; writes
 bench/results/speed.json (one entry per shape and mode). Not a test; not run in CI.
+
+Modes: `32-true` is the default training (float32); `bf16-mixed` runs the losses under bfloat16
+autocast as Lightning's `precision="bf16-mixed"` does (its share is also given of the bfloat16 GEMM
+peak); `+compile` sets `compile_likelihood=True` (the first, compiling steps are warm-up).
 
   python bench/speed.py                       # adamson, k562 and a 50k x 2k / P 500 screen
   python bench/speed.py --quick               # smaller shapes, fewer repeats (a check on a busy machine)
   python bench/speed.py --shapes adamson --profile   # also print the torch profiler's top operators
+  python bench/speed.py --modes 32-true bf16-mixed+compile   # the default and the fastest mode only
 """
 import argparse
+import contextlib
 import json
 import platform
 import resource
@@ -31,6 +37,7 @@ SHAPES = {
     "screen50k": dict(preset="k562", n_genes=2_000, n_nodes=500, n_g0=200, n_cells=50_000),
 }
 BATCH, PARTICLES, LATENT = 512, 5, 100
+MODES = ("32-true", "32-true+compile", "bf16-mixed", "bf16-mixed+compile")
 
 
 def synthetic(n_genes:int, n_nodes:int, n_g0:int, batch_size:int=BATCH, seed:int=0)->dict:
@@ -67,11 +74,14 @@ def synthetic(n_genes:int, n_nodes:int, n_g0:int, batch_size:int=BATCH, seed:int
 class Step:
     "The training step of `TrainingPlan` (losses, backward, clipping, Adam) for one preset and shape"
     def __init__(self, preset:str, n_genes:int, n_nodes:int, n_g0:int, n_cells:int=50_000, seed:int=0,
-                 overrides:dict|None=None, **_):
+                 overrides:dict|None=None, mode:str="32-true", **_):
         from gpovae.config import arguments_for, resolve_config
         from gpovae.losses import compute_losses
         from gpovae.setup import module_from_config
-        self.config = resolve_config(preset, n_particles=PARTICLES, n_latent=LATENT, batch_size=BATCH, **(overrides or {}))
+        precision, _, compiled = mode.partition("+")
+        self.bf16 = precision == "bf16-mixed"
+        self.config = resolve_config(preset, n_particles=PARTICLES, n_latent=LATENT, batch_size=BATCH,
+                                     compile_likelihood=compiled == "compile", **(overrides or {}))
         data = synthetic(n_genes, n_nodes, n_g0, seed=seed)
         self.batch, self.data = data["batch"], data
         torch.manual_seed(seed)
@@ -89,8 +99,10 @@ class Step:
     def __call__(self)->float:
         "One step; the loss"
         generator = torch.Generator().manual_seed(self.seed * 100_003 + self.n_steps)
-        terms = self.compute_losses(self.module, self.batch, self.data["n_cells_per_node"], self.n_train,
-                                    self.n_artifact, generator=generator, **self.kwargs)
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
+        with autocast:      # the forward pass only, as Lightning's precision plugin
+            terms = self.compute_losses(self.module, self.batch, self.data["n_cells_per_node"], self.n_train,
+                                        self.n_artifact, generator=generator, **self.kwargs)
         self.optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
         torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.config.gradient_clip)
@@ -99,9 +111,9 @@ class Step:
         return float(terms.total.detach())
 
 
-def gemm_gflops(n:int=2048, repeats:int=5)->float:
-    "Best fp32 GEMM throughput (GFLOP/s) of torch.mm on n x n matrices with the current thread count"
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def gemm_gflops(n:int=2048, repeats:int=5, dtype=torch.float32)->float:
+    "Best GEMM throughput (GFLOP/s) of torch.mm on n x n matrices of `dtype` with the current thread count"
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     torch.mm(a, b)
     best = 0.
     for _ in range(repeats):
@@ -128,23 +140,24 @@ def profile(step:Step, n_rows:int=25)->str:
     return prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=n_rows)
 
 
-def time_shape(name:str, shape:dict, repeats:int, warmup:int, show_profile:bool)->dict:
-    "Build one shape, count its FLOPs, time `repeats` steps; a result row"
+def time_shape(name:str, shape:dict, mode:str, repeats:int, warmup:int, show_profile:bool, flops:int|None=None)->dict:
+    "Build one shape in one mode, count its FLOPs (unless given), time `repeats` steps; a result row"
     start = time.perf_counter()
-    step = Step(**shape)
+    step = Step(**shape, mode=mode)
     build_s = time.perf_counter() - start
     for _ in range(warmup): step()
-    flops = step_flops(step)
+    flops = flops or step_flops(step)
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
         loss = step()
         seconds.append(time.perf_counter() - start)
-    if show_profile: print(f"\n== profile of one step, {name}\n{profile(step)}")
+    if show_profile: print(f"\n== profile of one step, {name}, {mode}\n{profile(step)}")
     median = statistics.median(seconds)
-    return dict(shape=name, **shape, batch_size=BATCH, n_particles=PARTICLES, n_latent=LATENT, build_s=round(build_s, 2),
-                step_s=round(median, 4), step_s_min=round(min(seconds), 4), steps_s=[round(s, 4) for s in seconds],
-                cells_per_s=round(BATCH / median, 1), epoch_s=round(shape["n_cells"] / (BATCH / median), 1),
+    return dict(shape=name, mode=mode, **shape, batch_size=BATCH, n_particles=PARTICLES, n_latent=LATENT,
+                build_s=round(build_s, 2), step_s=round(median, 4), step_s_min=round(min(seconds), 4),
+                steps_s=[round(s, 4) for s in seconds], cells_per_s=round(BATCH / median, 1),
+                epoch_s=round(shape["n_cells"] / (BATCH / median), 1), flops=flops,
                 gflop_per_step=round(flops / 1e9, 2), gflop_per_s=round(flops / 1e9 / median, 2),
                 gflop_per_s_best=round(flops / 1e9 / min(seconds), 2), loss=loss)
 
@@ -163,34 +176,49 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--gemm-n", type=int, default=2048, help="size of the square GEMM of the peak measurement")
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES),
+                        help="precision and compile_likelihood of the step (default: all four)")
     parser.add_argument("--profile", action="store_true", help="print the profiler's top operators of one step")
     parser.add_argument("--out", default=str(Path(__file__).parent/"results"/"speed.json"))
     args = parser.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
     repeats = args.repeats or (3 if args.quick else 10)
-    peak = gemm_gflops(args.gemm_n // 2 if args.quick else args.gemm_n)
+    n_gemm = args.gemm_n // 2 if args.quick else args.gemm_n
+    peaks = {"32-true": gemm_gflops(n_gemm)}
+    if any(m.startswith("bf16") for m in args.modes): peaks["bf16-mixed"] = gemm_gflops(n_gemm, dtype=torch.bfloat16)
     rows = []
     for name in args.shapes:
         shape = quick_shape(SHAPES[name]) if args.quick else SHAPES[name]
-        rows.append(time_shape(name, shape, repeats, args.warmup, args.profile))
-    peak = max(peak, gemm_gflops(args.gemm_n // 2 if args.quick else args.gemm_n))   # the better of before and after
-    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads; fp32 GEMM peak {peak:.1f} GFLOP/s"
-          f"{' (quick: shapes / 5)' if args.quick else ''}")
-    print(f"{'shape':10s}{'G':>7s}{'P':>6s}{'|G0|':>6s}{'step s':>9s}{'min s':>8s}{'cells/s':>9s}{'epoch s':>9s}"
-          f"{'GFLOP':>8s}{'GFLOP/s':>9s}{'of peak':>9s}")
+        flops = None            # counted in the first mode; the matrix products are the same in all
+        for mode in args.modes:
+            rows.append(time_shape(name, shape, mode, repeats, args.warmup, args.profile, flops))
+            flops = rows[-1]["flops"]
+    for kind in peaks:          # the better of before and after
+        peaks[kind] = max(peaks[kind], gemm_gflops(n_gemm, dtype=torch.bfloat16 if kind == "bf16-mixed" else torch.float32))
+    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads; fp32 GEMM peak {peaks['32-true']:.1f} GFLOP/s"
+          + (f", bf16 GEMM peak {peaks['bf16-mixed']:.1f} GFLOP/s" if "bf16-mixed" in peaks else "")
+          + f"{' (quick: shapes / 5)' if args.quick else ''}")
+    print(f"{'shape':10s}{'mode':>20s}{'G':>6s}{'P':>6s}{'|G0|':>5s}{'step s':>8s}{'min s':>7s}{'cells/s':>8s}"
+          f"{'epoch s':>8s}{'GFLOP':>7s}{'GFLOP/s':>8s}{'of fp32 peak':>13s}{'of own peak':>12s}")
     for r in rows:
-        r["peak_fraction"] = round(r["gflop_per_s"] / peak, 4)
-        print(f"{r['shape']:10s}{r['n_genes']:7d}{r['n_nodes']:6d}{r['n_g0']:6d}{r['step_s']:9.3f}{r['step_s_min']:8.3f}"
-              f"{r['cells_per_s']:9.0f}{r['epoch_s']:9.0f}{r['gflop_per_step']:8.1f}{r['gflop_per_s']:9.1f}"
-              f"{r['peak_fraction']:9.1%}")
+        own = peaks[r["mode"].partition("+")[0]]
+        r["peak_fraction"] = round(r["gflop_per_s"] / peaks["32-true"], 4)
+        r["own_peak_fraction"] = round(r["gflop_per_s"] / own, 4)
+        print(f"{r['shape']:10s}{r['mode']:>20s}{r['n_genes']:6d}{r['n_nodes']:6d}{r['n_g0']:5d}{r['step_s']:8.3f}"
+              f"{r['step_s_min']:7.3f}{r['cells_per_s']:8.0f}{r['epoch_s']:8.0f}{r['gflop_per_step']:7.1f}"
+              f"{r['gflop_per_s']:8.1f}{r['peak_fraction']:13.1%}{r['own_peak_fraction']:12.1%}")
     for r in rows:
-        print(f"{r['shape']}: {r['peak_fraction']:.1%} of the measured fp32 GEMM peak ({r['gflop_per_s']:.1f} of {peak:.1f} GFLOP/s)")
+        print(f"{r['shape']} {r['mode']}: {r['peak_fraction']:.1%} of the measured fp32 GEMM peak "
+              f"({r['gflop_per_s']:.1f} of {peaks['32-true']:.1f} GFLOP/s)"
+              + (f", {r['own_peak_fraction']:.1%} of the bf16 peak" if r["mode"].startswith("bf16") else ""))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     results = json.loads(out.read_text()) if out.exists() else {}
     for r in rows:
-        key = f"{r['shape']}{'/quick' if args.quick else ''}/{torch.get_num_threads()}threads"
-        results[key] = dict(r, gemm_peak_gflop_per_s=round(peak, 1), torch_threads=torch.get_num_threads(),
+        key = f"{r['shape']}{'/quick' if args.quick else ''}/{torch.get_num_threads()}threads/{r['mode']}"
+        results[key] = dict(r, gemm_peak_gflop_per_s=round(peaks["32-true"], 1),
+                            bf16_gemm_peak_gflop_per_s=round(peaks.get("bf16-mixed", float("nan")), 1),
+                            torch_threads=torch.get_num_threads(),
                             torch=torch.__version__, machine=platform.machine(),
                             peak_rss_gib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2))
     out.write_text(json.dumps(results, indent=1))

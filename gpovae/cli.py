@@ -55,11 +55,12 @@ def train(
     batch_key:str|None=None,        # obs column of batches or replicates
     doublets:bool|None=None,        # flag doublets with scrublet in QC (default: prepare's)
     min_cells:int|None=None,        # fewest cells per perturbation (default: prepare's)
-    likelihood:str|None=None,       # nb | zinb | poisson | gaussian (default: prepare's)
+    likelihood:str|None=None,       # nb | poisson | gaussian (default: prepare's)
     preset:str|None=None,           # hyperparameter preset (default small)
     max_epochs:int|None=None,       # most epochs (default: the preset's)
     accelerator:str|None=None,      # cpu | gpu | auto (default cpu)
     devices:str|None=None,          # Lightning devices, e.g. 1 or auto
+    precision:str|None=None,        # 32-true (default) | bf16-mixed: bfloat16 matrix products (GPUs, CPUs with AVX512-BF16/AMX)
     cpu_threads:int|str|None=None,  # torch threads on CPU while training; None: auto (chapter threads)
     backed:bool|None=None,          # read the h5ad backed (rows streamed from disk)
     seed:int|None=None,             # random seed (default 0)

@@ -12,13 +12,13 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
-from .config import Config, field_type
+from .config import LIKELIHOODS, Config, field_type
 
 # %% ../nbs/08c_flags.ipynb #998d6054
 _PREPARE_FLAGS = ("perturbation_key", "control", "split", "holdout", "layer", "batch_key", "doublets", "min_cells")
 # every hyperparameter is a flag; likelihood is set under data preparation, max_epochs is the fit's
 _MODEL_FLAGS = tuple(f.name for f in fields(Config) if f.name not in ("likelihood", "max_epochs"))
-_FIT_FLAGS = ("max_epochs", "accelerator", "devices", "cpu_threads")
+_FIT_FLAGS = ("max_epochs", "accelerator", "devices", "precision", "cpu_threads")
 RESUME_FLAGS = ("data", "accelerator", "devices", "cpu_threads")   # what may change when a run is continued
 
 def flag_values(flags:dict)->dict:
@@ -134,7 +134,7 @@ def _data_flags(data):
     _with_prepare_default(data.add_argument("--doublets", action=argparse.BooleanOptionalAction,
                                             help="flag doublets with scrublet"))
     _with_prepare_default(data.add_argument("--min-cells", type=int, help="fewest cells a perturbation may have"))
-    _with_prepare_default(data.add_argument("--likelihood", choices=["nb", "zinb", "poisson", "gaussian"],
+    _with_prepare_default(data.add_argument("--likelihood", choices=list(LIKELIHOODS),
                                             help="count model, gaussian for values that are not counts"))
 
 def _train_flags(parser:argparse.ArgumentParser, train=None):
@@ -149,6 +149,8 @@ def _train_flags(parser:argparse.ArgumentParser, train=None):
     fit.add_argument("--max-epochs", type=int, help="most epochs (default: the preset's)")
     fit.add_argument("--accelerator", choices=["cpu", "gpu", "auto"], help="where to train (default cpu)")
     fit.add_argument("--devices", help="Lightning devices, e.g. 1, 2 or auto (default auto)")
+    fit.add_argument("--precision", choices=["32-true", "bf16-mixed"],
+                     help="bf16-mixed: matrix products in bfloat16, for GPUs and CPUs with AVX512-BF16 or AMX (default 32-true)")
     fit.add_argument("--cpu-threads", type=_thread_count,
                      help="torch threads on CPU while training, or auto: one per core other processes leave free (default: auto)")
     _config_flags({"model": model, "losses": parser.add_argument_group("losses"), "training": fit})

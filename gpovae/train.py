@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['MAX_CHECKED_PERTURBATIONS', 'MEAN_MARGIN', 'effect_error', 'TrainingPlan', 'torch_threads', 'fit_module']
 
-# %% ../nbs/05_train.ipynb #fe908ddb
+# %% ../nbs/05_train.ipynb #f3f404b4
 import contextlib
 import math
 import shutil
@@ -23,6 +23,7 @@ from lightning.pytorch.loggers import CSVLogger
 
 from .config import Config, arguments_for
 from .core import KEYS, GPOVAEInputError, logger, subsample_rows
+from .likelihoods import check_compiled_likelihood
 from .losses import compute_losses
 from .predict import dosage_of, expected_effects
 from .setup import alignment_targets, control_cells, effects_of_unseen_nodes, match_seen_effects, warm_start_grn
@@ -31,19 +32,19 @@ from .loaders import make_loader
 from .prepared import PreparedData, observed_effects
 from .vae import GPOVAEModule
 
-# %% ../nbs/05_train.ipynb #edac09ba
+# %% ../nbs/05_train.ipynb #d442970c
 def _step_seed(seed:int, step:int)->int:
     "A 63-bit seed for (seed, step); distinct steps give unrelated streams"
     return int(np.random.SeedSequence([seed, step + 2**31]).generate_state(1, np.uint64)[0] >> 1)
 
-# %% ../nbs/05_train.ipynb #5cce062f
+# %% ../nbs/05_train.ipynb #90e0b58f
 def effect_error(module:GPOVAEModule, control_x:torch.Tensor, control_covariate:torch.Tensor, dosage:torch.Tensor,
                  observed:torch.Tensor, seed:int=0)->float:
     "Mean squared error of the module's predicted effects of `dosage` against `observed` (T, G)"
     predicted = expected_effects(module, control_x, control_covariate, dosage, seed=seed)
     return float(((torch.from_numpy(predicted) - observed) ** 2).mean())
 
-# %% ../nbs/05_train.ipynb #24a878e6
+# %% ../nbs/05_train.ipynb #bace5fb9
 class TrainingPlan(L.LightningModule):
     "Lightning wrapper: one GPO-VAE loss per step, Adam, every loss term logged"
     def __init__(self,
@@ -101,7 +102,7 @@ class TrainingPlan(L.LightningModule):
     def configure_optimizers(self):
         return torch.optim.Adam(self.module.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
 
-# %% ../nbs/05_train.ipynb #a7da13cb
+# %% ../nbs/05_train.ipynb #11632072
 MAX_CHECKED_PERTURBATIONS = 200   # perturbations scored by the "effects" monitor per validation epoch
 
 def _checked_effects(prepared:PreparedData, seed:int)->pd.DataFrame|None:
@@ -134,7 +135,7 @@ def _monitor(config:Config, seed:int, prepared:PreparedData, control:tuple)->tup
         return "val_elbo", None
     return "val_effects", (*control, *check)
 
-# %% ../nbs/05_train.ipynb #bdefe032
+# %% ../nbs/05_train.ipynb #2d5811fe
 def _trainer(config:Config, out_dir:Path, monitor:str, max_epochs:int, progress_bar:bool, **lightning)->L.Trainer:
     "A Lightning Trainer with early stopping, best+last checkpoints and a CSV log in `out_dir`"
     callbacks = [EarlyStopping(monitor=monitor, patience=config.patience, mode="min"),
@@ -165,7 +166,7 @@ def _resume_path(resume, out_dir:Path)->str|None:
         raise GPOVAEInputError(f"no checkpoint at {path}; train first, or pass resume=None")
     return str(path)
 
-# %% ../nbs/05_train.ipynb #a19026ed
+# %% ../nbs/05_train.ipynb #33e2c3ec
 def _training_plan(module:GPOVAEModule, prepared:PreparedData, config:Config, seed:int, control:tuple,
                    fresh:bool)->tuple:
     "(TrainingPlan, monitored metric); a fresh fit first warm-starts the GRN"
@@ -219,7 +220,7 @@ def _history(trainer:L.Trainer, prepared:PreparedData, seconds:float, out_dir:Pa
                 final_score=float(trainer.callback_metrics.get(trainer.checkpoint_callback.monitor, math.nan)),
                 log=str(log))
 
-# %% ../nbs/05_train.ipynb #82f8f13f
+# %% ../nbs/05_train.ipynb #6c4a603d
 def _finish(module:GPOVAEModule, prepared:PreparedData, config:Config, control:tuple, effect_check:tuple|None, seed:int)->dict:
     "After training, on the CPU: match the seen effects, score the matched model's validation effects, fill the unseen rows"
     module.cpu()
@@ -229,7 +230,7 @@ def _finish(module:GPOVAEModule, prepared:PreparedData, config:Config, control:t
     effects_of_unseen_nodes(module, prepared)
     return {f"effect_matching_{k}": v for k, v in matching.items()}
 
-# %% ../nbs/05_train.ipynb #e3ba0cd2
+# %% ../nbs/05_train.ipynb #3ab70951
 def fit_module(
     module:GPOVAEModule,          # built by `build_module`
     prepared:PreparedData,        # the data it was built for
@@ -249,6 +250,7 @@ def fit_module(
     "Train `module` on the training cells of `prepared` with Lightning and restore its best weights"
     if len(prepared.indices_of("train")) == 0:
         raise GPOVAEInputError("the training split is empty; check `split`/`holdout` in prepare")
+    if config.compile_likelihood: check_compiled_likelihood()
     temporary = out_dir is None
     out_dir = Path(tempfile.mkdtemp(prefix="gpovae-fit-")) if temporary else Path(out_dir)
     checkpoint = _resume_path(resume, out_dir)
@@ -273,7 +275,7 @@ def fit_module(
     history = dict(_history(trainer, prepared, seconds, out_dir, monitor, log), cpu_threads=threads, **matching)
     return _compare_with_mean(history, prepared, seed)
 
-# %% ../nbs/05_train.ipynb #40eebc44
+# %% ../nbs/05_train.ipynb #a8d96419
 MEAN_MARGIN = 1.05   # matched seen effects equal the training mean up to noise: warn only beyond 5% worse
 
 def _mean_baseline_error(prepared:PreparedData, seed:int)->float|None:
