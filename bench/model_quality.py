@@ -34,7 +34,7 @@ def run_one(job:dict)->dict:
                                        **REGIMES[job["regime"]])
     prepared = gpovae.prepare(adata, seed=job["seed"], split=job["split"])
     model = gpovae.GPOVAE(prepared, preset=job["preset"], seed=job["seed"], **job["overrides"])
-    model.fit(max_epochs=job["max_epochs"], progress_bar=False)
+    model.fit(max_epochs=job["max_epochs"], progress_bar=False, precision=job["precision"])
     metrics = gpovae.evaluate(model, prepared, seed=job["seed"], n_iwelbo_particles=10)
     edges = model.grn(g0_only=True)
     effects = prepared.effect_statistics("train")["effect"]
@@ -76,6 +76,7 @@ def main():
     parser.add_argument("--preset", default="small")
     parser.add_argument("--max-epochs", type=int, default=None, help="default: the preset's")
     parser.add_argument("--set", nargs="*", default=[], help="hyperparameter overrides NAME=VALUE (numbers or words)")
+    parser.add_argument("--precision", default="32-true", help="Lightning precision of the fits, e.g. bf16-mixed")
     parser.add_argument("--jobs", type=int, default=2, help="screens fitted at once (one thread each)")
     parser.add_argument("--out", default="bench/results/model_quality.json")
     args = parser.parse_args()
@@ -88,7 +89,7 @@ def main():
         overrides[name] = {"True": True, "False": False}.get(value, value) if isinstance(value, str) else value
     jobs = [dict(seed=s, regime=r, regulation=g, n_cells=args.n_cells, n_genes=args.n_genes,
                  n_perturbations=args.n_perturbations, n_combos=args.n_combos, split=args.split, preset=args.preset,
-                 max_epochs=args.max_epochs, overrides=overrides)
+                 max_epochs=args.max_epochs, precision=args.precision, overrides=overrides)
             for r in args.regimes for g in args.regulations for s in args.seeds]
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(run_one, jobs))
