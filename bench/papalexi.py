@@ -29,7 +29,6 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--precision", default="32-true", help="Lightning precision of the fit, e.g. bf16-mixed")
-    parser.add_argument("--compile-likelihood", action="store_true", help="compile_likelihood=True")
     parser.add_argument("--out", default="bench/results/papalexi.json")
     args = parser.parse_args()
     path = shared_data_path("perturbseq", "papalexi2021_thp1_299genes.h5ad")
@@ -41,7 +40,7 @@ def main():
     start = time.perf_counter()
     prepared = prepare(anndata.read_h5ad(path), batch_key="bio_rep", seed=args.seed)
     t_prep = time.perf_counter() - start
-    model = GPOVAE(prepared, preset=args.preset, seed=args.seed, compile_likelihood=args.compile_likelihood)
+    model = GPOVAE(prepared, preset=args.preset, seed=args.seed)
     model.fit(max_epochs=args.max_epochs, progress_bar=False, precision=args.precision)
     networks = {"TRRUST": read_edge_file(trrust, directed=True), "STRING": read_edge_file(string, directed=False)}
     metrics = evaluate(model, prepared, networks=networks, seed=args.seed)

@@ -12,12 +12,13 @@ bench/results/speed.json (one entry per shape and mode). Not a test; not run in 
 
 Modes: `32-true` is the default training (float32); `bf16-mixed` runs the losses under bfloat16
 autocast as Lightning's `precision="bf16-mixed"` does (its share is also given of the bfloat16 GEMM
-peak); `+compile` sets `compile_likelihood=True` (the first, compiling steps are warm-up).
+peak). Steps run inside `threads.reuse_freed_memory`, as `fit` trains (`--malloc plain`: glibc's
+defaults).
 
   python bench/speed.py                       # adamson, k562 and a 50k x 2k / P 500 screen
   python bench/speed.py --quick               # smaller shapes, fewer repeats (a check on a busy machine)
   python bench/speed.py --shapes adamson --profile   # also print the torch profiler's top operators
-  python bench/speed.py --modes 32-true bf16-mixed+compile   # the default and the fastest mode only
+  python bench/speed.py --modes 32-true --malloc plain       # float32 only, without reusing freed memory
 """
 import argparse
 import contextlib
@@ -30,6 +31,8 @@ from pathlib import Path
 
 import torch
 
+from gpovae.threads import reuse_freed_memory
+
 # shape of the data: preset, genes G, GRN nodes P, perturbed nodes |G0|, training cells (epoch length)
 SHAPES = {
     "adamson": dict(preset="adamson", n_genes=5_000, n_nodes=415, n_g0=68, n_cells=65_000),
@@ -37,7 +40,7 @@ SHAPES = {
     "screen50k": dict(preset="k562", n_genes=2_000, n_nodes=500, n_g0=200, n_cells=50_000),
 }
 BATCH, PARTICLES, LATENT = 512, 5, 100
-MODES = ("32-true", "32-true+compile", "bf16-mixed", "bf16-mixed+compile")
+MODES = ("32-true", "bf16-mixed")
 
 
 def synthetic(n_genes:int, n_nodes:int, n_g0:int, batch_size:int=BATCH, seed:int=0)->dict:
@@ -78,10 +81,8 @@ class Step:
         from gpovae.config import arguments_for, resolve_config
         from gpovae.losses import compute_losses
         from gpovae.setup import module_from_config
-        precision, _, compiled = mode.partition("+")
-        self.bf16 = precision == "bf16-mixed"
-        self.config = resolve_config(preset, n_particles=PARTICLES, n_latent=LATENT, batch_size=BATCH,
-                                     compile_likelihood=compiled == "compile", **(overrides or {}))
+        self.bf16 = mode == "bf16-mixed"
+        self.config = resolve_config(preset, n_particles=PARTICLES, n_latent=LATENT, batch_size=BATCH, **(overrides or {}))
         data = synthetic(n_genes, n_nodes, n_g0, seed=seed)
         self.batch, self.data = data["batch"], data
         torch.manual_seed(seed)
@@ -177,7 +178,9 @@ def main():
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--gemm-n", type=int, default=2048, help="size of the square GEMM of the peak measurement")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES),
-                        help="precision and compile_likelihood of the step (default: all four)")
+                        help="precision of the step (default: both)")
+    parser.add_argument("--malloc", choices=["reuse", "plain"], default="reuse",
+                        help="reuse: freed memory serves the next step, as in fit (threads.reuse_freed_memory); plain: glibc's defaults")
     parser.add_argument("--profile", action="store_true", help="print the profiler's top operators of one step")
     parser.add_argument("--out", default=str(Path(__file__).parent/"results"/"speed.json"))
     args = parser.parse_args()
@@ -189,9 +192,10 @@ def main():
     rows = []
     for name in args.shapes:
         shape = quick_shape(SHAPES[name]) if args.quick else SHAPES[name]
-        flops = None            # counted in the first mode; the matrix products are the same in all
+        flops = None            # counted in the first mode; the matrix products are the same in both
         for mode in args.modes:
-            rows.append(time_shape(name, shape, mode, repeats, args.warmup, args.profile, flops))
+            with reuse_freed_memory() if args.malloc == "reuse" else contextlib.nullcontext():
+                rows.append(time_shape(name, shape, mode, repeats, args.warmup, args.profile, flops))
             flops = rows[-1]["flops"]
     for kind in peaks:          # the better of before and after
         peaks[kind] = max(peaks[kind], gemm_gflops(n_gemm, dtype=torch.bfloat16 if kind == "bf16-mixed" else torch.float32))
@@ -201,7 +205,7 @@ def main():
     print(f"{'shape':10s}{'mode':>20s}{'G':>6s}{'P':>6s}{'|G0|':>5s}{'step s':>8s}{'min s':>7s}{'cells/s':>8s}"
           f"{'epoch s':>8s}{'GFLOP':>7s}{'GFLOP/s':>8s}{'of fp32 peak':>13s}{'of own peak':>12s}")
     for r in rows:
-        own = peaks[r["mode"].partition("+")[0]]
+        own = peaks[r["mode"]]
         r["peak_fraction"] = round(r["gflop_per_s"] / peaks["32-true"], 4)
         r["own_peak_fraction"] = round(r["gflop_per_s"] / own, 4)
         print(f"{r['shape']:10s}{r['mode']:>20s}{r['n_genes']:6d}{r['n_nodes']:6d}{r['n_g0']:5d}{r['step_s']:8.3f}"
@@ -216,7 +220,7 @@ def main():
     results = json.loads(out.read_text()) if out.exists() else {}
     for r in rows:
         key = f"{r['shape']}{'/quick' if args.quick else ''}/{torch.get_num_threads()}threads/{r['mode']}"
-        results[key] = dict(r, gemm_peak_gflop_per_s=round(peaks["32-true"], 1),
+        results[key] = dict(r, malloc=args.malloc, gemm_peak_gflop_per_s=round(peaks["32-true"], 1),
                             bf16_gemm_peak_gflop_per_s=round(peaks.get("bf16-mixed", float("nan")), 1),
                             torch_threads=torch.get_num_threads(),
                             torch=torch.__version__, machine=platform.machine(),

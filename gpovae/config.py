@@ -6,7 +6,7 @@
 __all__ = ['VARIANTS', 'LIKELIHOODS', 'NODE_FEATURES', 'MONITORS', 'GRN_OBJECTIVES', 'GROUPS', 'PRESETS', 'Config', 'field_type',
            'arguments_for', 'resolve_config']
 
-# %% ../nbs/04a_config.ipynb #c6bf53db
+# %% ../nbs/04a_config.ipynb #5308b61e
 import inspect
 import types
 import typing
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/04a_config.ipynb #ef43cf58
+# %% ../nbs/04a_config.ipynb #a5199b94
 VARIANTS = ("gpo", "cradle", "sams")           # model families (chapter vae)
 LIKELIHOODS = ("nb", "poisson", "gaussian")    # count distributions of the decoder
 NODE_FEATURES = ("control", "onehot")          # what the effect encoder knows about a GRN node
@@ -22,12 +22,12 @@ MONITORS = ("effects", "elbo", "loss")         # what early stopping follows
 GRN_OBJECTIVES = ("total_effect", "paper")     # how the GRN is fitted (chapter losses)
 GROUPS = ("model", "losses", "training")       # flag groups of the command line
 
-# %% ../nbs/04a_config.ipynb #9726862f
+# %% ../nbs/04a_config.ipynb #a4cab361
 def _setting(default, help:str, group:str="model", choices:tuple|None=None):
     "A `Config` field with its help text, its flag group and its allowed values"
     return field(default=default, metadata=dict(help=help, group=group, choices=choices))
 
-# %% ../nbs/04a_config.ipynb #e3b06cc3
+# %% ../nbs/04a_config.ipynb #0db22116
 @dataclass(frozen=True)
 class _ModelSettings:
     "The architecture fields of `Config` (flag group model)"
@@ -91,8 +91,6 @@ class Config(_LossSettings):
     grn_warmup_steps: int = _setting(1500, "steps fitting the GRN to the training effects before the VAE", "training")
     effect_matching_steps: int = _setting(8, "steps after training that match each seen single perturbation's "
                                           "predicted effect to its training effect (0: none, as published)", "training")
-    compile_likelihood: bool = _setting(False, "compile the count likelihood with torch.compile: faster steps on "
-                                        "large screens; needs a C++ compiler, some seconds at the first step", "training")
 
     def __post_init__(self):
         for f in fields(self):
@@ -107,7 +105,7 @@ class Config(_LossSettings):
         "Plain values by name (YAML-safe)"
         return asdict(self)
 
-# %% ../nbs/04a_config.ipynb #a0322eeb
+# %% ../nbs/04a_config.ipynb #3d9c333b
 def _check_names(values:dict):
     unknown = sorted(set(values) - {f.name for f in fields(Config)})
     if unknown:
@@ -130,7 +128,7 @@ def _checked(f, value):
         raise GPOVAEInputError(f"{f.name}={value!r}; use one of {choices}")
     return value
 
-# %% ../nbs/04a_config.ipynb #68eb3816
+# %% ../nbs/04a_config.ipynb #e86125a7
 def arguments_for(
     config:Config,
     function,            # a callable whose keyword names are `Config` fields
@@ -140,7 +138,7 @@ def arguments_for(
     names = inspect.signature(function).parameters
     return {**{f.name: getattr(config, f.name) for f in fields(config) if f.name in names}, **given}
 
-# %% ../nbs/04a_config.ipynb #63337c89
+# %% ../nbs/04a_config.ipynb #39e88724
 PRESETS = {
     "adamson": Config(preset="adamson", n_hidden_encoder=400),
     "k562": Config(preset="k562", lambda_sparsity=5., fc_threshold=0.8),

@@ -37,10 +37,9 @@ def artifact_weights(
 def reconstruction(
     module:GPOVAEModule, batch:dict, p_dists:dict, # the batch and the output of `module.model`
     alpha:float|None=None,                         # see `artifact_weights`
-    compiled:bool=False,                           # the torch.compile'd likelihood (`compile_likelihood`)
 )->Tensor:                                         # scalar: weighted negative log-likelihood per cell
     "Artifact-aware negative log-likelihood, mean over particles and cells"
-    loglik = cell_log_prob(p_dists["p_x"], batch[KEYS.x], compiled).mean(0)   # (B,)
+    loglik = cell_log_prob(p_dists["p_x"], batch[KEYS.x]).mean(0)   # (B,)
     if not module.has_artifact:
         return -loglik.mean()
     return -(artifact_weights(batch[KEYS.artifact], alpha).to(loglik.dtype) * loglik).mean()
@@ -197,7 +196,6 @@ def compute_losses(
     grn_objective:str="total_effect", # "total_effect" (needs `alignment_targets`) or "paper" (K-hop L1 on delta)
     alignment_targets:dict|None=None, # training effects for `total_effect_alignment`
     edge_cost:float=2.,               # rho of `total_effect_alignment`
-    compile_likelihood:bool=False,    # score the counts with the torch.compile'd likelihood
     generator=None,
 )->LossTerms:
     "All GPO-VAE loss terms for one minibatch (per-cell averages) and their weighted total"
@@ -208,7 +206,7 @@ def compute_losses(
     q_dists, q_samples = module.guide(batch, n_particles, generator)
     p_dists = module.model(batch, q_samples)
     zero = batch[KEYS.x].new_zeros(())
-    recon = reconstruction(module, batch, p_dists, alpha, compile_likelihood)
+    recon = reconstruction(module, batch, p_dists, alpha)
     kl = local_kl(q_dists, p_dists)
     plated = plated_global(module, batch, q_dists, q_samples, n_cells_per_node, n_train_cells,
                            n_artifact_cells, max_zero_rows, generator)

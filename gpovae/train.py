@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['MAX_CHECKED_PERTURBATIONS', 'MEAN_MARGIN', 'effect_error', 'TrainingPlan', 'torch_threads', 'fit_module']
 
-# %% ../nbs/05_train.ipynb #f3f404b4
+# %% ../nbs/05_train.ipynb #9dfab5be
 import contextlib
 import math
 import shutil
@@ -23,28 +23,27 @@ from lightning.pytorch.loggers import CSVLogger
 
 from .config import Config, arguments_for
 from .core import KEYS, GPOVAEInputError, logger, subsample_rows
-from .likelihoods import check_compiled_likelihood
 from .losses import compute_losses
 from .predict import dosage_of, expected_effects
 from .setup import alignment_targets, control_cells, effects_of_unseen_nodes, match_seen_effects, warm_start_grn
-from .threads import auto_threads, step_work
+from .threads import auto_threads, reuse_freed_memory, step_work
 from .loaders import make_loader
 from .prepared import PreparedData, observed_effects
 from .vae import GPOVAEModule
 
-# %% ../nbs/05_train.ipynb #d442970c
+# %% ../nbs/05_train.ipynb #79c5c423
 def _step_seed(seed:int, step:int)->int:
     "A 63-bit seed for (seed, step); distinct steps give unrelated streams"
     return int(np.random.SeedSequence([seed, step + 2**31]).generate_state(1, np.uint64)[0] >> 1)
 
-# %% ../nbs/05_train.ipynb #90e0b58f
+# %% ../nbs/05_train.ipynb #be5a9932
 def effect_error(module:GPOVAEModule, control_x:torch.Tensor, control_covariate:torch.Tensor, dosage:torch.Tensor,
                  observed:torch.Tensor, seed:int=0)->float:
     "Mean squared error of the module's predicted effects of `dosage` against `observed` (T, G)"
     predicted = expected_effects(module, control_x, control_covariate, dosage, seed=seed)
     return float(((torch.from_numpy(predicted) - observed) ** 2).mean())
 
-# %% ../nbs/05_train.ipynb #bace5fb9
+# %% ../nbs/05_train.ipynb #65f66736
 class TrainingPlan(L.LightningModule):
     "Lightning wrapper: one GPO-VAE loss per step, Adam, every loss term logged"
     def __init__(self,
@@ -102,7 +101,7 @@ class TrainingPlan(L.LightningModule):
     def configure_optimizers(self):
         return torch.optim.Adam(self.module.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
 
-# %% ../nbs/05_train.ipynb #11632072
+# %% ../nbs/05_train.ipynb #294b06bb
 MAX_CHECKED_PERTURBATIONS = 200   # perturbations scored by the "effects" monitor per validation epoch
 
 def _checked_effects(prepared:PreparedData, seed:int)->pd.DataFrame|None:
@@ -135,7 +134,7 @@ def _monitor(config:Config, seed:int, prepared:PreparedData, control:tuple)->tup
         return "val_elbo", None
     return "val_effects", (*control, *check)
 
-# %% ../nbs/05_train.ipynb #2d5811fe
+# %% ../nbs/05_train.ipynb #385087ee
 def _trainer(config:Config, out_dir:Path, monitor:str, max_epochs:int, progress_bar:bool, **lightning)->L.Trainer:
     "A Lightning Trainer with early stopping, best+last checkpoints and a CSV log in `out_dir`"
     callbacks = [EarlyStopping(monitor=monitor, patience=config.patience, mode="min"),
@@ -166,7 +165,7 @@ def _resume_path(resume, out_dir:Path)->str|None:
         raise GPOVAEInputError(f"no checkpoint at {path}; train first, or pass resume=None")
     return str(path)
 
-# %% ../nbs/05_train.ipynb #33e2c3ec
+# %% ../nbs/05_train.ipynb #24cf3054
 def _training_plan(module:GPOVAEModule, prepared:PreparedData, config:Config, seed:int, control:tuple,
                    fresh:bool)->tuple:
     "(TrainingPlan, monitored metric); a fresh fit first warm-starts the GRN"
@@ -220,7 +219,7 @@ def _history(trainer:L.Trainer, prepared:PreparedData, seconds:float, out_dir:Pa
                 final_score=float(trainer.callback_metrics.get(trainer.checkpoint_callback.monitor, math.nan)),
                 log=str(log))
 
-# %% ../nbs/05_train.ipynb #6c4a603d
+# %% ../nbs/05_train.ipynb #413407ba
 def _finish(module:GPOVAEModule, prepared:PreparedData, config:Config, control:tuple, effect_check:tuple|None, seed:int)->dict:
     "After training, on the CPU: match the seen effects, score the matched model's validation effects, fill the unseen rows"
     module.cpu()
@@ -230,7 +229,7 @@ def _finish(module:GPOVAEModule, prepared:PreparedData, config:Config, control:t
     effects_of_unseen_nodes(module, prepared)
     return {f"effect_matching_{k}": v for k, v in matching.items()}
 
-# %% ../nbs/05_train.ipynb #3ab70951
+# %% ../nbs/05_train.ipynb #da95d514
 def fit_module(
     module:GPOVAEModule,          # built by `build_module`
     prepared:PreparedData,        # the data it was built for
@@ -250,7 +249,6 @@ def fit_module(
     "Train `module` on the training cells of `prepared` with Lightning and restore its best weights"
     if len(prepared.indices_of("train")) == 0:
         raise GPOVAEInputError("the training split is empty; check `split`/`holdout` in prepare")
-    if config.compile_likelihood: check_compiled_likelihood()
     temporary = out_dir is None
     out_dir = Path(tempfile.mkdtemp(prefix="gpovae-fit-")) if temporary else Path(out_dir)
     checkpoint = _resume_path(resume, out_dir)
@@ -261,7 +259,7 @@ def fit_module(
                make_loader(prepared, "val", batch_size=config.batch_size, shuffle=False) if has_val else None)
     log = out_dir/"logs"/"metrics.csv"
     earlier = pd.read_csv(log) if checkpoint and log.exists() else None
-    with torch_threads(cpu_threads, module, config) as threads:     # the GRN warm start too
+    with torch_threads(cpu_threads, module, config) as threads, reuse_freed_memory():   # the GRN warm start too
         plan, monitor = _training_plan(module, prepared, config, seed, control, fresh=checkpoint is None)
         trainer = _trainer(config, out_dir, monitor, max_epochs or config.max_epochs, progress_bar,
                            accelerator=accelerator, devices=devices, strategy=strategy, precision=precision)
@@ -275,7 +273,7 @@ def fit_module(
     history = dict(_history(trainer, prepared, seconds, out_dir, monitor, log), cpu_threads=threads, **matching)
     return _compare_with_mean(history, prepared, seed)
 
-# %% ../nbs/05_train.ipynb #a8d96419
+# %% ../nbs/05_train.ipynb #32bf59aa
 MEAN_MARGIN = 1.05   # matched seen effects equal the training mean up to noise: warn only beyond 5% worse
 
 def _mean_baseline_error(prepared:PreparedData, seed:int)->float|None:
