@@ -1,4 +1,4 @@
-"Shared by the bench scripts: writing the results file"
+"Shared by the bench scripts: hyperparameter overrides from the command line, writing the results file"
 import json
 from pathlib import Path
 
@@ -9,3 +9,15 @@ def write_results(path, args, results):
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(dict(args=vars(args), results=results), indent=1, default=float))
     print(f"wrote {out}")
+
+
+def parse_overrides(items:list)->dict:
+    "`Config` overrides from NAME=VALUE strings: integers, floats, True/False, else words"
+    overrides = {}
+    for item in items:
+        name, value = item.split("=", 1)
+        for cast in (int, float):
+            try: value = cast(value); break
+            except ValueError: pass
+        overrides[name] = {"True": True, "False": False}.get(value, value) if isinstance(value, str) else value
+    return overrides

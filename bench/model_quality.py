@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-from _common import write_results
+from _common import parse_overrides, write_results
 
 BASELINES = ("effect_magnitude", "network_deconvolution", "modular_response")
 
@@ -80,13 +80,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=2, help="screens fitted at once (one thread each)")
     parser.add_argument("--out", default="bench/results/model_quality.json")
     args = parser.parse_args()
-    overrides = {}
-    for item in args.set:
-        name, value = item.split("=", 1)
-        for cast in (int, float):
-            try: value = cast(value); break
-            except ValueError: pass
-        overrides[name] = {"True": True, "False": False}.get(value, value) if isinstance(value, str) else value
+    overrides = parse_overrides(args.set)
     jobs = [dict(seed=s, regime=r, regulation=g, n_cells=args.n_cells, n_genes=args.n_genes,
                  n_perturbations=args.n_perturbations, n_combos=args.n_combos, split=args.split, preset=args.preset,
                  max_epochs=args.max_epochs, precision=args.precision, overrides=overrides)

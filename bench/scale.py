@@ -5,9 +5,8 @@ resident memory (RSS) is its own (the backed screen is written by one process an
     python bench/scale.py                                   # the sizes of the issue (long: see --help)
     python bench/scale.py --nodes 5000 --prepare-cells 50000 --backed-cells 200000   # a shorter run
 
-The step is measured twice: with every GRN node without training cells in each step's plated prior
-(the default), and with `max_zero_rows=256` (an unbiased subsample of them), the setting for thousands
-of nodes.
+The step is measured twice: with every GRN node without training cells in each step's plated prior,
+and with `max_zero_rows=256` (an unbiased subsample of them, the default of the large presets).
 
 The screens for `prepare` and the backed epoch are synthetic counts (Poisson with a few perturbation
 shifts), not the simulator: the simulator's steady-state model is far slower than the data loading that
@@ -61,7 +60,7 @@ def measure_step(n_nodes:int, n_perturbed:int, n_genes:int, repeats:int, max_zer
     import torch
     sys.path.insert(0, str(Path(__file__).parent))
     from speed import Step
-    overrides = {"max_zero_rows": max_zero_rows} if max_zero_rows else {}
+    overrides = {"max_zero_rows": max_zero_rows or None}     # None: all, whatever the preset's default
     step = Step("k562", n_genes=n_genes, n_nodes=n_nodes, n_g0=n_perturbed, overrides=overrides)
     step()                                                  # warm-up
     start = time.perf_counter()

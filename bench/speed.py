@@ -19,6 +19,7 @@ defaults).
   python bench/speed.py --quick               # smaller shapes, fewer repeats (a check on a busy machine)
   python bench/speed.py --shapes adamson --profile   # also print the torch profiler's top operators
   python bench/speed.py --modes 32-true --malloc plain       # float32 only, without reusing freed memory
+  python bench/speed.py --shapes k562 --set max_zero_rows=256   # with hyperparameters other than the preset's
 """
 import argparse
 import contextlib
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import torch
 
+from _common import parse_overrides
 from gpovae.threads import reuse_freed_memory
 
 # shape of the data: preset, genes G, GRN nodes P, perturbed nodes |G0|, training cells (epoch length)
@@ -141,10 +143,11 @@ def profile(step:Step, n_rows:int=25)->str:
     return prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=n_rows)
 
 
-def time_shape(name:str, shape:dict, mode:str, repeats:int, warmup:int, show_profile:bool, flops:int|None=None)->dict:
+def time_shape(name:str, shape:dict, mode:str, repeats:int, warmup:int, show_profile:bool, flops:int|None=None,
+               overrides:dict|None=None)->dict:
     "Build one shape in one mode, count its FLOPs (unless given), time `repeats` steps; a result row"
     start = time.perf_counter()
-    step = Step(**shape, mode=mode)
+    step = Step(**shape, mode=mode, overrides=overrides)
     build_s = time.perf_counter() - start
     for _ in range(warmup): step()
     flops = flops or step_flops(step)
@@ -155,7 +158,7 @@ def time_shape(name:str, shape:dict, mode:str, repeats:int, warmup:int, show_pro
         seconds.append(time.perf_counter() - start)
     if show_profile: print(f"\n== profile of one step, {name}, {mode}\n{profile(step)}")
     median = statistics.median(seconds)
-    return dict(shape=name, mode=mode, **shape, batch_size=BATCH, n_particles=PARTICLES, n_latent=LATENT,
+    return dict(shape=name, mode=mode, overrides=overrides or {}, **shape, batch_size=BATCH, n_particles=PARTICLES, n_latent=LATENT,
                 build_s=round(build_s, 2), step_s=round(median, 4), step_s_min=round(min(seconds), 4),
                 steps_s=[round(s, 4) for s in seconds], cells_per_s=round(BATCH / median, 1),
                 epoch_s=round(shape["n_cells"] / (BATCH / median), 1), flops=flops,
@@ -179,6 +182,7 @@ def main():
     parser.add_argument("--gemm-n", type=int, default=2048, help="size of the square GEMM of the peak measurement")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES),
                         help="precision of the step (default: both)")
+    parser.add_argument("--set", nargs="*", default=[], help="hyperparameter overrides NAME=VALUE (numbers or words)")
     parser.add_argument("--malloc", choices=["reuse", "plain"], default="reuse",
                         help="reuse: freed memory serves the next step, as in fit (threads.reuse_freed_memory); plain: glibc's defaults")
     parser.add_argument("--profile", action="store_true", help="print the profiler's top operators of one step")
@@ -195,7 +199,8 @@ def main():
         flops = None            # counted in the first mode; the matrix products are the same in both
         for mode in args.modes:
             with reuse_freed_memory() if args.malloc == "reuse" else contextlib.nullcontext():
-                rows.append(time_shape(name, shape, mode, repeats, args.warmup, args.profile, flops))
+                rows.append(time_shape(name, shape, mode, repeats, args.warmup, args.profile, flops,
+                                       parse_overrides(args.set)))
             flops = rows[-1]["flops"]
     for kind in peaks:          # the better of before and after
         peaks[kind] = max(peaks[kind], gemm_gflops(n_gemm, dtype=torch.bfloat16 if kind == "bf16-mixed" else torch.float32))
@@ -219,7 +224,8 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     results = json.loads(out.read_text()) if out.exists() else {}
     for r in rows:
-        key = f"{r['shape']}{'/quick' if args.quick else ''}/{torch.get_num_threads()}threads/{r['mode']}"
+        key = (f"{r['shape']}{'/quick' if args.quick else ''}/{torch.get_num_threads()}threads/{r['mode']}"
+               + "".join(f"/{name}={value}" for name, value in r["overrides"].items()))
         results[key] = dict(r, malloc=args.malloc, gemm_peak_gflop_per_s=round(peaks["32-true"], 1),
                             bf16_gemm_peak_gflop_per_s=round(peaks.get("bf16-mixed", float("nan")), 1),
                             torch_threads=torch.get_num_threads(),

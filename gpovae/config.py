@@ -6,7 +6,7 @@
 __all__ = ['VARIANTS', 'LIKELIHOODS', 'NODE_FEATURES', 'MONITORS', 'GRN_OBJECTIVES', 'GROUPS', 'PRESETS', 'Config', 'field_type',
            'arguments_for', 'resolve_config']
 
-# %% ../nbs/04a_config.ipynb #5308b61e
+# %% ../nbs/04a_config.ipynb #a84aabd0
 import inspect
 import types
 import typing
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/04a_config.ipynb #a5199b94
+# %% ../nbs/04a_config.ipynb #6d20834c
 VARIANTS = ("gpo", "cradle", "sams")           # model families (chapter vae)
 LIKELIHOODS = ("nb", "poisson", "gaussian")    # count distributions of the decoder
 NODE_FEATURES = ("control", "onehot")          # what the effect encoder knows about a GRN node
@@ -22,12 +22,12 @@ MONITORS = ("effects", "elbo", "loss")         # what early stopping follows
 GRN_OBJECTIVES = ("total_effect", "paper")     # how the GRN is fitted (chapter losses)
 GROUPS = ("model", "losses", "training")       # flag groups of the command line
 
-# %% ../nbs/04a_config.ipynb #a4cab361
+# %% ../nbs/04a_config.ipynb #203985fe
 def _setting(default, help:str, group:str="model", choices:tuple|None=None):
     "A `Config` field with its help text, its flag group and its allowed values"
     return field(default=default, metadata=dict(help=help, group=group, choices=choices))
 
-# %% ../nbs/04a_config.ipynb #0db22116
+# %% ../nbs/04a_config.ipynb #26ac2e26
 @dataclass(frozen=True)
 class _ModelSettings:
     "The architecture fields of `Config` (flag group model)"
@@ -105,7 +105,7 @@ class Config(_LossSettings):
         "Plain values by name (YAML-safe)"
         return asdict(self)
 
-# %% ../nbs/04a_config.ipynb #3d9c333b
+# %% ../nbs/04a_config.ipynb #c45419c0
 def _check_names(values:dict):
     unknown = sorted(set(values) - {f.name for f in fields(Config)})
     if unknown:
@@ -128,7 +128,7 @@ def _checked(f, value):
         raise GPOVAEInputError(f"{f.name}={value!r}; use one of {choices}")
     return value
 
-# %% ../nbs/04a_config.ipynb #e86125a7
+# %% ../nbs/04a_config.ipynb #7283f817
 def arguments_for(
     config:Config,
     function,            # a callable whose keyword names are `Config` fields
@@ -138,11 +138,11 @@ def arguments_for(
     names = inspect.signature(function).parameters
     return {**{f.name: getattr(config, f.name) for f in fields(config) if f.name in names}, **given}
 
-# %% ../nbs/04a_config.ipynb #39e88724
+# %% ../nbs/04a_config.ipynb #d8f68bc8
 PRESETS = {
-    "adamson": Config(preset="adamson", n_hidden_encoder=400),
-    "k562": Config(preset="k562", lambda_sparsity=5., fc_threshold=0.8),
-    "rpe1": Config(preset="rpe1", n_latent=200, lambda_sparsity=10., fc_threshold=0.5),
+    "adamson": Config(preset="adamson", n_hidden_encoder=400, max_zero_rows=256),
+    "k562": Config(preset="k562", lambda_sparsity=5., fc_threshold=0.8, max_zero_rows=256),
+    "rpe1": Config(preset="rpe1", n_latent=200, lambda_sparsity=10., fc_threshold=0.5, max_zero_rows=256),
     "small": Config(preset="small", n_latent=16, n_hidden_encoder=64, n_hidden_effect=64, n_layers_effect=2,
                     n_hidden_decoder=64, n_particles=2, batch_size=128, lr=3e-3, patience=20, max_epochs=200,
                     lambda_grn=10., n_control_cells=128),
