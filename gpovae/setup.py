@@ -6,7 +6,7 @@
 __all__ = ['control_cells', 'module_from_config', 'prior_adjacency', 'build_module', 'alignment_targets', 'warm_start_grn',
            'match_seen_effects', 'effects_of_unseen_nodes']
 
-# %% ../nbs/04c_setup.ipynb #7ff2e9b4
+# %% ../nbs/04c_setup.ipynb #095e251a
 import numpy as np
 import pandas as pd
 import torch
@@ -16,11 +16,11 @@ from .core import GPOVAEInputError, logger, subsample_rows
 from .effects import response_rates, responder_log_ratio
 from .grn import shock_parameter, total_effects
 from .losses import total_effect_alignment
-from .predict import dosage_of, effect_slopes, expected_effects
+from .predict import dosage_of, effect_predictor, effect_slopes
 from .prepared import PreparedData
 from .vae import GPOVAEModule
 
-# %% ../nbs/04c_setup.ipynb #7b907535
+# %% ../nbs/04c_setup.ipynb #a48cf124
 def _standardization(prepared:PreparedData, max_cells:int=5000, seed:int=0)->tuple:
     "(G,) mean and std of log1p(x) over up to `max_cells` training cells"
     rows = subsample_rows(prepared.indices_of("train"), max_cells, seed)
@@ -41,7 +41,7 @@ def control_cells(
     rows = subsample_rows(rows, n_cells, seed)
     return torch.from_numpy(prepared.counts(rows).toarray()), torch.as_tensor(prepared.covariate[rows], dtype=torch.float32)
 
-# %% ../nbs/04c_setup.ipynb #65e37155
+# %% ../nbs/04c_setup.ipynb #ea99fd73
 def module_from_config(
     config:Config,
     n_genes:int, n_nodes:int, n_covariates:int,
@@ -93,7 +93,7 @@ def build_module(
     _start_from_training_effects(module, prepared, features)
     return module
 
-# %% ../nbs/04c_setup.ipynb #14703ec3
+# %% ../nbs/04c_setup.ipynb #b8786b0e
 def _ridge_rows(features:np.ndarray, known:np.ndarray, values:np.ndarray, wanted:np.ndarray)->np.ndarray:
     "Ridge regression (dual form) of `values` (rows `known` of `features`) predicted at rows `wanted`"
     F_known = features[known]
@@ -176,7 +176,7 @@ def warm_start_grn(
     for p in parameters: p.grad = None
     return float(loss.detach())
 
-# %% ../nbs/04c_setup.ipynb #09f9712f
+# %% ../nbs/04c_setup.ipynb #0c8f45e5
 def _matched_rows(target:torch.Tensor, effects:torch.Tensor, slopes:torch.Tensor, rows:torch.Tensor, step:torch.Tensor,
                   min_slope:float, max_move:float)->torch.Tensor:
     "Rows + one damped Newton step towards `target` on each gene's own entry"
@@ -198,11 +198,12 @@ def match_seen_effects(
     weight, rows = module.linear.weight, torch.as_tensor(rows)
     best = weight[rows].clone()
     effects, slopes = effect_slopes(module, *control, dosage)      # the slopes of the start serve every step
+    predict = effect_predictor(module, *control, dosage)
     error = first = ((target - effects) ** 2).mean(1, keepdim=True)
     step = torch.full_like(error, 0.5)
     for _ in range(n_steps):
         weight[rows] = _matched_rows(target, effects, slopes, best, step, min_slope, max_move)
-        new_effects = torch.from_numpy(expected_effects(module, *control, dosage))
+        new_effects = predict()
         new_error = ((target - new_effects) ** 2).mean(1, keepdim=True)
         better = new_error < error
         best, effects, error = [torch.where(better, new, old) for new, old in
@@ -213,7 +214,7 @@ def match_seen_effects(
     logger.info("seen effects matched to the training effects: rmse %.4g -> %.4g", out["rmse_before"], out["rmse_after"])
     return out
 
-# %% ../nbs/04c_setup.ipynb #b6520d33
+# %% ../nbs/04c_setup.ipynb #70a9ef6c
 @torch.no_grad()
 def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, min_effect:float=0.1):
     "Rows of the linear path for perturbed nodes without training cells, from the fitted GRN's total effects"
