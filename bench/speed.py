@@ -83,6 +83,7 @@ class Step:
         from gpovae.config import arguments_for, resolve_config
         from gpovae.losses import compute_losses
         from gpovae.setup import module_from_config
+        from gpovae.train import adam_for
         self.bf16 = mode == "bf16-mixed"
         self.config = resolve_config(preset, n_particles=PARTICLES, n_latent=LATENT, batch_size=BATCH, **(overrides or {}))
         data = synthetic(n_genes, n_nodes, n_g0, seed=seed)
@@ -90,8 +91,7 @@ class Step:
         torch.manual_seed(seed)
         self.module = module_from_config(self.config, n_genes, n_nodes, 0, data["features"],
                                          data["x_loc"], data["x_scale"], n_g0=n_g0)
-        self.optimizer = torch.optim.Adam(self.module.parameters(), lr=self.config.lr,
-                                          weight_decay=self.config.weight_decay)
+        self.optimizer = adam_for(self.module, self.config, mode)
         self.n_train, self.n_artifact = n_cells, n_cells // 10
         self.compute_losses, self.seed = compute_losses, seed
         self.kwargs = arguments_for(self.config, compute_losses, alpha=self.n_artifact / self.n_train,

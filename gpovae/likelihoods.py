@@ -15,6 +15,14 @@ from .config import LIKELIHOODS
 from .core import GPOVAEInputError
 
 # %% ../nbs/03a_likelihoods.ipynb #0420bc5f
+def _inverse_dispersion(log_theta:Tensor)->Tensor:
+    "theta, never 0: the count term below is then exactly 0 at x = 0 even where exp underflows"
+    return log_theta.exp().clamp_min(torch.finfo(log_theta.dtype).tiny)
+
+def _count_term(x:Tensor, theta:Tensor)->Tensor:
+    "log Gamma(x + theta) - log Gamma(x + 1) - log Gamma(theta): the part of the NB log-probability without mu"
+    return torch.lgamma(x + theta) - torch.lgamma(x + 1) - torch.lgamma(theta)
+
 class _NegativeBinomial(NegativeBinomial):
     "torch's NegativeBinomial whose log_prob computes the terms without mu at the shape of the counts"
     log_theta = None      # (G,) log theta, unexpanded; set by `make_likelihood`
@@ -22,10 +30,38 @@ class _NegativeBinomial(NegativeBinomial):
     def log_prob(self, value:Tensor)->Tensor:
         if self.log_theta is None:
             return super().log_prob(value)
-        theta = self.log_theta.exp()
-        counts = torch.lgamma(value + theta) - torch.lgamma(value + 1) - torch.lgamma(theta)
-        counts = counts.masked_fill(value + theta == 0, 0.)
-        return torch.addcmul(torch.addcmul(counts, value, self.logits), theta + value, F.logsigmoid(-self.logits))
+        theta = _inverse_dispersion(self.log_theta)
+        return torch.addcmul(torch.addcmul(_count_term(value, theta), value, self.logits), theta + value,
+                             F.logsigmoid(-self.logits))
+
+    def cell_log_prob(self, x:Tensor)->Tensor:
+        "(..., B) log p(x) summed over the genes of each cell"
+        if self.log_theta is None or x.dim() != 2 or self.logits.shape[-2:] != x.shape:
+            return self.log_prob(x).sum(-1)
+        return _NBCellLogProb.apply(self.logits, self.log_theta, x)
+
+class _NBCellLogProb(torch.autograd.Function):
+    "NB log-likelihood of each cell (summed over genes) with a backward written out, in fewer passes over (..., B, G) than autograd's"
+    @staticmethod
+    def forward(ctx, logits:Tensor, log_theta:Tensor, x:Tensor)->Tensor:
+        theta = _inverse_dispersion(log_theta)
+        log_1m_p = F.softplus(logits)            # -log(1 - p)
+        terms = logits * x
+        terms.addcmul_(log_1m_p, theta + x, value=-1)
+        ctx.save_for_backward(logits, log_1m_p, log_theta, x)
+        return terms.sum(-1) + _count_term(x, theta).sum(-1)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad:Tensor):
+        logits, log_1m_p, log_theta, x = ctx.saved_tensors
+        theta = _inverse_dispersion(log_theta)
+        grad_logits = torch.addcmul(x, torch.sigmoid(logits), theta + x, value=-1)   # x - (theta + x) p
+        grad_logits.mul_(grad.unsqueeze(-1))
+        per_cell = grad.reshape(-1, x.shape[0]).sum(0)
+        digammas = torch.digamma(x + theta) - torch.digamma(theta)
+        grad_theta = per_cell @ digammas - grad.reshape(-1) @ log_1m_p.reshape(-1, x.shape[1])
+        return grad_logits, grad_theta * theta, None
 
 def _scoring_precision(f:Tensor)->Tensor:
     "A half or bfloat16 decoder output (mixed precision) as float32; float32 and float64 unchanged"
@@ -65,9 +101,9 @@ class ResponseMixture:
 
     def cell_log_prob(self, x:Tensor)->Tensor:
         "(..., B) log p(x) of each cell: the mixture is over whole cells, not over genes"
-        log_p = self.responding.log_prob(x).sum(-1)
+        log_p = cell_log_prob(self.responding, x)
         mixed = torch.logaddexp(log_p[..., self.mixed] + torch.log(self.respond),
-                                self.escaping.log_prob(x[self.mixed]).sum(-1) + torch.log1p(-self.respond))
+                                cell_log_prob(self.escaping, x[self.mixed]) + torch.log1p(-self.respond))
         return log_p.index_copy(-1, self.mixed, mixed)
 
     def mix(self, responding:Tensor, escaping:Tensor)->Tensor:
@@ -84,4 +120,4 @@ class ResponseMixture:
 
 def cell_log_prob(p_x, x:Tensor)->Tensor:
     "(..., B) log-likelihood of each cell's counts under the decoder's distribution (a mixture or per-gene)"
-    return p_x.cell_log_prob(x) if isinstance(p_x, ResponseMixture) else p_x.log_prob(x).sum(-1)
+    return p_x.cell_log_prob(x) if hasattr(p_x, "cell_log_prob") else p_x.log_prob(x).sum(-1)
