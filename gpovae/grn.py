@@ -69,6 +69,7 @@ def sample_mask(
     n_particles:int=1,                  # number of independent samples S
     generator:torch.Generator|None=None,# for reproducible noise (same device as `W`)
     hard:bool=True,                     # straight-through 0/1 forward values; False: relaxed values
+    n_rows:int|None=None,               # return only the first n_rows rows (dim -2); the noise of all rows is still drawn
 )->Tensor:                              # (S, ...) samples
     "Straight-through relaxed-Bernoulli samples of the mask with probabilities sigmoid(W)"
     if temperature <= 0:
@@ -77,7 +78,10 @@ def sample_mask(
         raise GPOVAEInputError(f"`n_particles` must be >= 1, got {n_particles}")
     shape = (n_particles, *W.shape)
     tiny = torch.finfo(W.dtype).tiny
-    u = torch.rand(shape, generator=generator, device=W.device, dtype=W.dtype).clamp(tiny, 1 - 1e-7)
+    u = torch.rand(shape, generator=generator, device=W.device, dtype=W.dtype)
+    if n_rows is not None:              # the generator advances as for all of W: the kept rows get the same draws
+        u, W = u[..., :n_rows, :], W[..., :n_rows, :]
+    u = u.clamp(tiny, 1 - 1e-7)
     noisy = W + torch.log(u) - torch.log1p(-u)
     soft = torch.sigmoid(noisy / temperature)
     if not hard:

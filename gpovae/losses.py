@@ -156,7 +156,7 @@ def total_effect_alignment(
     "Robust z-scale fit of the signed training effects by total effects through the GRN, plus a price per edge"
     grn = module.grn
     W, n = grn.mask_logits, grn.n_sources
-    mask = sample_mask(W[:n], module.temperature, n_particles, generator)   # (S, n_sources, P); other rows are sinks
+    mask = sample_mask(W, module.temperature, n_particles, generator, n_rows=n)   # (S, n_sources, P); other rows are sinks
     shocks = targets["dosage"].to(W.dtype) * grn.shocks()                         # (T, P)
     predicted = total_effects(grn.direct_effects(mask, sources_only=True), shocks.expand(n_particles, *shocks.shape))
     z = (targets["effect"] - predicted[..., targets["columns"]]) / targets["se"]
