@@ -6,7 +6,7 @@
 __all__ = ['VARIANTS', 'LIKELIHOODS', 'NODE_FEATURES', 'MONITORS', 'GRN_OBJECTIVES', 'GROUPS', 'PRESETS', 'Config', 'field_type',
            'arguments_for', 'resolve_config']
 
-# %% ../nbs/04a_config.ipynb #a84aabd0
+# %% ../nbs/04a_config.ipynb #604e01fb
 import inspect
 import types
 import typing
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/04a_config.ipynb #6d20834c
+# %% ../nbs/04a_config.ipynb #2138e117
 VARIANTS = ("gpo", "cradle", "sams")           # model families (chapter vae)
 LIKELIHOODS = ("nb", "poisson", "gaussian")    # count distributions of the decoder
 NODE_FEATURES = ("control", "onehot")          # what the effect encoder knows about a GRN node
@@ -22,12 +22,12 @@ MONITORS = ("effects", "elbo", "loss")         # what early stopping follows
 GRN_OBJECTIVES = ("total_effect", "paper")     # how the GRN is fitted (chapter losses)
 GROUPS = ("model", "losses", "training")       # flag groups of the command line
 
-# %% ../nbs/04a_config.ipynb #203985fe
+# %% ../nbs/04a_config.ipynb #ccca76da
 def _setting(default, help:str, group:str="model", choices:tuple|None=None):
     "A `Config` field with its help text, its flag group and its allowed values"
     return field(default=default, metadata=dict(help=help, group=group, choices=choices))
 
-# %% ../nbs/04a_config.ipynb #26ac2e26
+# %% ../nbs/04a_config.ipynb #38eb5fcc
 @dataclass(frozen=True)
 class _ModelSettings:
     "The architecture fields of `Config` (flag group model)"
@@ -89,6 +89,8 @@ class Config(_LossSettings):
     n_control_cells: int = _setting(256, "training control cells kept with the model; predictions start from them",
                                     "training")
     grn_warmup_steps: int = _setting(1500, "steps fitting the GRN to the training effects before the VAE", "training")
+    grn_warmup_restarts: int = _setting(3, "warm starts of the GRN, each from other mask noise; the one that fits the "
+                                        "training effects best is kept (1: a single start)", "training")
     effect_matching_steps: int = _setting(8, "steps after training that match each seen single perturbation's "
                                           "predicted effect to its training effect (0: none, as published)", "training")
 
@@ -105,7 +107,7 @@ class Config(_LossSettings):
         "Plain values by name (YAML-safe)"
         return asdict(self)
 
-# %% ../nbs/04a_config.ipynb #c45419c0
+# %% ../nbs/04a_config.ipynb #a7c73eaa
 def _check_names(values:dict):
     unknown = sorted(set(values) - {f.name for f in fields(Config)})
     if unknown:
@@ -128,7 +130,7 @@ def _checked(f, value):
         raise GPOVAEInputError(f"{f.name}={value!r}; use one of {choices}")
     return value
 
-# %% ../nbs/04a_config.ipynb #7283f817
+# %% ../nbs/04a_config.ipynb #8706c814
 def arguments_for(
     config:Config,
     function,            # a callable whose keyword names are `Config` fields
@@ -138,7 +140,7 @@ def arguments_for(
     names = inspect.signature(function).parameters
     return {**{f.name: getattr(config, f.name) for f in fields(config) if f.name in names}, **given}
 
-# %% ../nbs/04a_config.ipynb #d8f68bc8
+# %% ../nbs/04a_config.ipynb #4d869977
 PRESETS = {
     "adamson": Config(preset="adamson", n_hidden_encoder=400, max_zero_rows=256),
     "k562": Config(preset="k562", lambda_sparsity=5., fc_threshold=0.8, max_zero_rows=256),

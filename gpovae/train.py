@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['MAX_CHECKED_PERTURBATIONS', 'MEAN_MARGIN', 'effect_error', 'adam_for', 'TrainingPlan', 'torch_threads', 'fit_module']
 
-# %% ../nbs/05_train.ipynb #c7ecd521
+# %% ../nbs/05_train.ipynb #1cea77ab
 import contextlib
 import math
 import shutil
@@ -31,19 +31,19 @@ from .loaders import make_loader
 from .prepared import PreparedData, observed_effects
 from .vae import GPOVAEModule
 
-# %% ../nbs/05_train.ipynb #1fcbae7c
+# %% ../nbs/05_train.ipynb #8c71c06c
 def _step_seed(seed:int, step:int)->int:
     "A 63-bit seed for (seed, step); distinct steps give unrelated streams"
     return int(np.random.SeedSequence([seed, step + 2**31]).generate_state(1, np.uint64)[0] >> 1)
 
-# %% ../nbs/05_train.ipynb #d03447ba
+# %% ../nbs/05_train.ipynb #b21f16bf
 def effect_error(module:GPOVAEModule, control_x:torch.Tensor, control_covariate:torch.Tensor, dosage:torch.Tensor,
                  observed:torch.Tensor, seed:int=0)->float:
     "Mean squared error of the module's predicted effects of `dosage` against `observed` (T, G)"
     predicted = expected_effects(module, control_x, control_covariate, dosage, seed=seed)
     return float(((torch.from_numpy(predicted) - observed) ** 2).mean())
 
-# %% ../nbs/05_train.ipynb #f653ac1a
+# %% ../nbs/05_train.ipynb #d6588653
 def adam_for(module:torch.nn.Module, config:Config, precision:str="32-true")->torch.optim.Adam:
     "Adam with the config's learning rate and weight decay; torch's fused kernel on CPU and CUDA in full precision"
     params = list(module.parameters())
@@ -51,7 +51,7 @@ def adam_for(module:torch.nn.Module, config:Config, precision:str="32-true")->to
     fused = not str(precision).endswith("-mixed") and all(p.device.type in ("cpu", "cuda") for p in params)
     return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, fused=fused)
 
-# %% ../nbs/05_train.ipynb #60320d1c
+# %% ../nbs/05_train.ipynb #390c3ae1
 class TrainingPlan(L.LightningModule):
     "Lightning wrapper: one GPO-VAE loss per step, Adam, every loss term logged"
     def __init__(self,
@@ -109,7 +109,7 @@ class TrainingPlan(L.LightningModule):
     def configure_optimizers(self):
         return adam_for(self.module, self.config, self.trainer.precision)
 
-# %% ../nbs/05_train.ipynb #80d6584d
+# %% ../nbs/05_train.ipynb #1c2eb547
 MAX_CHECKED_PERTURBATIONS = 200   # perturbations scored by the "effects" monitor per validation epoch
 
 def _checked_effects(prepared:PreparedData, seed:int)->pd.DataFrame|None:
@@ -142,7 +142,7 @@ def _monitor(config:Config, seed:int, prepared:PreparedData, control:tuple)->tup
         return "val_elbo", None
     return "val_effects", (*control, *check)
 
-# %% ../nbs/05_train.ipynb #bb2a57ad
+# %% ../nbs/05_train.ipynb #471b55ae
 def _trainer(config:Config, out_dir:Path, monitor:str, max_epochs:int, progress_bar:bool, **lightning)->L.Trainer:
     "A Lightning Trainer with early stopping, best+last checkpoints and a CSV log in `out_dir`"
     callbacks = [EarlyStopping(monitor=monitor, patience=config.patience, mode="min"),
@@ -173,14 +173,15 @@ def _resume_path(resume, out_dir:Path)->str|None:
         raise GPOVAEInputError(f"no checkpoint at {path}; train first, or pass resume=None")
     return str(path)
 
-# %% ../nbs/05_train.ipynb #1223a18d
+# %% ../nbs/05_train.ipynb #91af360a
 def _training_plan(module:GPOVAEModule, prepared:PreparedData, config:Config, seed:int, control:tuple,
                    fresh:bool)->tuple:
     "(TrainingPlan, monitored metric); a fresh fit first warm-starts the GRN"
     monitor, effect_check = _monitor(config, seed, prepared, control)
     alignment = alignment_targets(prepared) if module.grn.n_sources is not None and config.lambda_grn > 0 else None
     if alignment is not None and fresh and config.grn_warmup_steps > 0:
-        warm_start_grn(module, alignment, config.grn_warmup_steps, config.edge_cost, seed)
+        warm_start_grn(module, alignment, config.grn_warmup_steps, config.edge_cost, seed,
+                       restarts=config.grn_warmup_restarts)
     plan = TrainingPlan(module, prepared.n_cells_per_node, prepared.n_train_cells(), prepared.n_artifact_train_cells(),
                         prepared.node_gene_index >= 0, config, seed, effect_check, alignment)
     return plan, monitor
@@ -227,7 +228,7 @@ def _history(trainer:L.Trainer, prepared:PreparedData, seconds:float, out_dir:Pa
                 final_score=float(trainer.callback_metrics.get(trainer.checkpoint_callback.monitor, math.nan)),
                 log=str(log))
 
-# %% ../nbs/05_train.ipynb #8966bb37
+# %% ../nbs/05_train.ipynb #6851c9e1
 def _finish(module:GPOVAEModule, prepared:PreparedData, config:Config, control:tuple, effect_check:tuple|None, seed:int)->dict:
     "After training, on the CPU: match the seen effects, score the matched model's validation effects, fill the unseen rows"
     module.cpu()
@@ -237,7 +238,7 @@ def _finish(module:GPOVAEModule, prepared:PreparedData, config:Config, control:t
     effects_of_unseen_nodes(module, prepared)
     return {f"effect_matching_{k}": v for k, v in matching.items()}
 
-# %% ../nbs/05_train.ipynb #bd990ab2
+# %% ../nbs/05_train.ipynb #dfe928e3
 def fit_module(
     module:GPOVAEModule,          # built by `build_module`
     prepared:PreparedData,        # the data it was built for
@@ -281,7 +282,7 @@ def fit_module(
     history = dict(_history(trainer, prepared, seconds, out_dir, monitor, log), cpu_threads=threads, **matching)
     return _compare_with_mean(history, prepared, seed)
 
-# %% ../nbs/05_train.ipynb #a7b61096
+# %% ../nbs/05_train.ipynb #b394ba33
 MEAN_MARGIN = 1.05   # matched seen effects equal the training mean up to noise: warn only beyond 5% worse
 
 def _mean_baseline_error(prepared:PreparedData, seed:int)->float|None:
