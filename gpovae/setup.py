@@ -6,7 +6,7 @@
 __all__ = ['control_cells', 'module_from_config', 'prior_adjacency', 'build_module', 'alignment_targets', 'alignment_score',
            'warm_start_grn', 'match_seen_effects', 'effects_of_unseen_nodes']
 
-# %% ../nbs/04c_setup.ipynb #e2a232d4
+# %% ../nbs/04c_setup.ipynb #55e10fcf
 import math
 
 import numpy as np
@@ -22,7 +22,7 @@ from .predict import dosage_of, effect_predictor, effect_slopes
 from .prepared import PreparedData
 from .vae import GPOVAEModule
 
-# %% ../nbs/04c_setup.ipynb #8c706576
+# %% ../nbs/04c_setup.ipynb #5b64a68f
 def _standardization(prepared:PreparedData, max_cells:int=5000, seed:int=0)->tuple:
     "(G,) mean and std of log1p(x) over up to `max_cells` training cells"
     rows = subsample_rows(prepared.indices_of("train"), max_cells, seed)
@@ -43,7 +43,7 @@ def control_cells(
     rows = subsample_rows(rows, n_cells, seed)
     return torch.from_numpy(prepared.counts(rows).toarray()), torch.as_tensor(prepared.covariate[rows], dtype=torch.float32)
 
-# %% ../nbs/04c_setup.ipynb #565b1d5d
+# %% ../nbs/04c_setup.ipynb #d5622853
 def module_from_config(
     config:Config,
     n_genes:int, n_nodes:int, n_covariates:int,
@@ -95,7 +95,7 @@ def build_module(
     _start_from_training_effects(module, prepared, features)
     return module
 
-# %% ../nbs/04c_setup.ipynb #f56e5bbc
+# %% ../nbs/04c_setup.ipynb #63b1162e
 def _ridge_rows(features:np.ndarray, known:np.ndarray, values:np.ndarray, wanted:np.ndarray)->np.ndarray:
     "Ridge regression (dual form) of `values` (rows `known` of `features`) predicted at rows `wanted`"
     F_known = features[known]
@@ -196,10 +196,13 @@ def warm_start_grn(
         score = alignment_score(module, targets, edge_cost)
         if score < best_score:
             best_score, best = score, {name: value.clone() for name, value in grn.state_dict().items()}
+    if best is None:
+        raise FloatingPointError(f"the GRN warm start ended with a non-finite alignment loss in all {restarts} starts; "
+                                 "check the training effects for NaN or set grn_warmup_steps=0")
     grn.load_state_dict(best)
     return best_score
 
-# %% ../nbs/04c_setup.ipynb #add1b9c1
+# %% ../nbs/04c_setup.ipynb #097d3ae1
 def _matched_rows(target:torch.Tensor, effects:torch.Tensor, slopes:torch.Tensor, rows:torch.Tensor, step:torch.Tensor,
                   min_slope:float, max_move:float)->torch.Tensor:
     "Rows + one damped Newton step towards `target` on each gene's own entry"
@@ -237,7 +240,7 @@ def match_seen_effects(
     logger.info("seen effects matched to the training effects: rmse %.4g -> %.4g", out["rmse_before"], out["rmse_after"])
     return out
 
-# %% ../nbs/04c_setup.ipynb #717cf42d
+# %% ../nbs/04c_setup.ipynb #dfd78c35
 @torch.no_grad()
 def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, min_effect:float=0.1):
     "Rows of the linear path for perturbed nodes without training cells, from the fitted GRN's total effects"
