@@ -33,6 +33,7 @@ from pathlib import Path
 import torch
 
 from _common import parse_overrides
+from gpovae.config import PRECISIONS
 from gpovae.threads import reuse_freed_memory
 
 # shape of the data: preset, genes G, GRN nodes P, perturbed nodes |G0|, training cells (epoch length)
@@ -42,7 +43,7 @@ SHAPES = {
     "screen50k": dict(preset="k562", n_genes=2_000, n_nodes=500, n_g0=200, n_cells=50_000),
 }
 BATCH, PARTICLES, LATENT = 512, 5, 100
-MODES = ("32-true", "bf16-mixed")
+MODES = PRECISIONS
 
 
 def synthetic(n_genes:int, n_nodes:int, n_g0:int, batch_size:int=BATCH, seed:int=0)->dict:
@@ -193,14 +194,14 @@ def main():
     n_gemm = args.gemm_n // 2 if args.quick else args.gemm_n
     peaks = {"32-true": gemm_gflops(n_gemm)}
     if any(m.startswith("bf16") for m in args.modes): peaks["bf16-mixed"] = gemm_gflops(n_gemm, dtype=torch.bfloat16)
+    overrides = parse_overrides(args.set)
     rows = []
     for name in args.shapes:
         shape = quick_shape(SHAPES[name]) if args.quick else SHAPES[name]
         flops = None            # counted in the first mode; the matrix products are the same in both
         for mode in args.modes:
             with reuse_freed_memory() if args.malloc == "reuse" else contextlib.nullcontext():
-                rows.append(time_shape(name, shape, mode, repeats, args.warmup, args.profile, flops,
-                                       parse_overrides(args.set)))
+                rows.append(time_shape(name, shape, mode, repeats, args.warmup, args.profile, flops, overrides))
             flops = rows[-1]["flops"]
     for kind in peaks:          # the better of before and after
         peaks[kind] = max(peaks[kind], gemm_gflops(n_gemm, dtype=torch.bfloat16 if kind == "bf16-mixed" else torch.float32))

@@ -12,7 +12,7 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
-from .config import LIKELIHOODS, Config, field_type
+from .config import LIKELIHOODS, PRECISIONS, Config, field_type
 
 # %% ../nbs/08c_flags.ipynb #998d6054
 _PREPARE_FLAGS = ("perturbation_key", "control", "split", "holdout", "layer", "batch_key", "doublets", "min_cells")
@@ -149,7 +149,7 @@ def _train_flags(parser:argparse.ArgumentParser, train=None):
     fit.add_argument("--max-epochs", type=int, help="most epochs (default: the preset's)")
     fit.add_argument("--accelerator", choices=["cpu", "gpu", "auto"], help="where to train (default cpu)")
     fit.add_argument("--devices", help="Lightning devices, e.g. 1, 2 or auto (default auto)")
-    fit.add_argument("--precision", choices=["32-true", "bf16-mixed"],
+    fit.add_argument("--precision", choices=list(PRECISIONS),
                      help="bf16-mixed: matrix products in bfloat16, for GPUs and CPUs with AVX512-BF16 or AMX (default 32-true)")
     fit.add_argument("--cpu-threads", type=_thread_count,
                      help="torch threads on CPU while training, or auto: one per core other processes leave free (default: auto)")
