@@ -141,6 +141,7 @@ def main():
         return
     wanted = args.only or ["step", "prepare", "backed"]
     results = []
+    if args.folder: Path(args.folder).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.folder) as folder:
         path = str(Path(folder)/"backed.h5ad")
         jobs = {"step": [["step", args.nodes, args.perturbed, args.step_genes, args.repeats, 0],

@@ -6,7 +6,7 @@
 __all__ = ['VARIANTS', 'LIKELIHOODS', 'PRECISIONS', 'NODE_FEATURES', 'MONITORS', 'GRN_OBJECTIVES', 'GROUPS', 'PRESETS', 'Config',
            'field_type', 'arguments_for', 'resolve_config']
 
-# %% ../nbs/04a_config.ipynb #8b4ac51b
+# %% ../nbs/04a_config.ipynb #bf92d98a
 import inspect
 import types
 import typing
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/04a_config.ipynb #46c962d6
+# %% ../nbs/04a_config.ipynb #9ac12f7a
 VARIANTS = ("gpo", "cradle", "sams")           # model families (chapter vae)
 LIKELIHOODS = ("nb", "poisson", "gaussian")    # count distributions of the decoder
 PRECISIONS = ("32-true", "bf16-mixed")         # Lightning precisions the command line offers (bfloat16 matrix products)
@@ -23,12 +23,12 @@ MONITORS = ("effects", "elbo", "loss")         # what early stopping follows
 GRN_OBJECTIVES = ("total_effect", "paper")     # how the GRN is fitted (chapter losses)
 GROUPS = ("model", "losses", "training")       # flag groups of the command line
 
-# %% ../nbs/04a_config.ipynb #1316230b
-def _setting(default, help:str, group:str="model", choices:tuple|None=None):
-    "A `Config` field with its help text, its flag group and its allowed values"
-    return field(default=default, metadata=dict(help=help, group=group, choices=choices))
+# %% ../nbs/04a_config.ipynb #711183da
+def _setting(default, help:str, group:str="model", choices:tuple|None=None, interval:str|None=None):
+    "A `Config` field with its help text, its flag group and its allowed values: `choices`, or an `interval` such as '[1, inf)'"
+    return field(default=default, metadata=dict(help=help, group=group, choices=choices, interval=interval))
 
-# %% ../nbs/04a_config.ipynb #0dff4f15
+# %% ../nbs/04a_config.ipynb #af93401d
 @dataclass(frozen=True)
 class _ModelSettings:
     "The architecture fields of `Config` (flag group model)"
@@ -40,19 +40,22 @@ class _ModelSettings:
     node_features: str = _setting("control", "effect-encoder input per GRN node: its control-cell expression "
                                   "profile or a one-hot", choices=NODE_FEATURES)
     node_embedding: int = _setting(16, "size of a learned embedding of each GRN node beside its control-cell profile, "
-                                   "so that nodes with the same profile differ (0: none, as published)")
-    n_latent: int = _setting(100, "size of the basal latent space")
-    n_hidden_encoder: int = _setting(200, "width of the basal encoder")
-    n_layers_encoder: int = _setting(1, "hidden layers of the basal encoder")
-    n_hidden_effect: int = _setting(400, "width of the effect encoder")
-    n_layers_effect: int = _setting(4, "hidden layers of the effect encoder")
-    n_hidden_decoder: int = _setting(400, "width of the decoder")
-    n_layers_decoder: int = _setting(2, "hidden layers of the decoder")
-    dropout: float = _setting(0., "dropout rate in every network")
-    temperature: float = _setting(0.5, "relaxed-Bernoulli temperature of the GRN mask (the paper uses 1)")
-    init_mask_prob: float = _setting(0.5, "GRN edge probability at the start")
-    mask_prior_prob: float|None = _setting(None, "prior GRN edge probability (default 0.3 for gpo, 0.01 otherwise)")
-    effect_prior_scale: float = _setting(1., "prior scale of the effect matrix")
+                                   "so that nodes with the same profile differ (0: none, as published)",
+                                   interval="[0, inf)")
+    n_latent: int = _setting(100, "size of the basal latent space", interval="[1, inf)")
+    n_hidden_encoder: int = _setting(200, "width of the basal encoder", interval="[1, inf)")
+    n_layers_encoder: int = _setting(1, "hidden layers of the basal encoder", interval="[1, inf)")
+    n_hidden_effect: int = _setting(400, "width of the effect encoder", interval="[1, inf)")
+    n_layers_effect: int = _setting(4, "hidden layers of the effect encoder", interval="[1, inf)")
+    n_hidden_decoder: int = _setting(400, "width of the decoder", interval="[1, inf)")
+    n_layers_decoder: int = _setting(2, "hidden layers of the decoder", interval="[1, inf)")
+    dropout: float = _setting(0., "dropout rate in every network", interval="[0, 1)")
+    temperature: float = _setting(0.5, "relaxed-Bernoulli temperature of the GRN mask (the paper uses 1)",
+                                  interval="(0, inf)")
+    init_mask_prob: float = _setting(0.5, "GRN edge probability at the start", interval="(0, 1)")
+    mask_prior_prob: float|None = _setting(None, "prior GRN edge probability (default 0.3 for gpo, 0.01 otherwise)",
+                                           interval="(0, 1)")
+    effect_prior_scale: float = _setting(1., "prior scale of the effect matrix", interval="(0, inf)")
     linear_effects: bool = _setting(True, "a linear path from the dosage to the genes, started from the training "
                                     "effects (published: off)")
     response_mixture: bool = _setting(True, "perturbed cells respond or escape (as controls), with a rate per "
@@ -61,39 +64,45 @@ class _ModelSettings:
 @dataclass(frozen=True)
 class _LossSettings(_ModelSettings):
     "The objective fields of `Config` (flag group losses)"
-    n_particles: int = _setting(5, "guide samples per cell and step", "losses")
-    lambda_grn: float = _setting(100., "weight of the GRN alignment loss", "losses")
-    lambda_sparsity: float = _setting(1., "weight of the GRN sparsity prior", "losses")
-    beta_cf: float = _setting(0.1, "weight of the counterfactual KL", "losses")
-    fc_threshold: float = _setting(0.4, "fold-change criterion of the paper's alignment", "losses")
-    n_hops: int = _setting(5, "hops of the paper's alignment", "losses")
+    n_particles: int = _setting(5, "guide samples per cell and step", "losses", interval="[1, inf)")
+    lambda_grn: float = _setting(100., "weight of the GRN alignment loss", "losses", interval="[0, inf)")
+    lambda_sparsity: float = _setting(1., "weight of the GRN sparsity prior", "losses", interval="[0, inf)")
+    beta_cf: float = _setting(0.1, "weight of the counterfactual KL", "losses", interval="[0, inf)")
+    fc_threshold: float = _setting(0.4, "fold-change criterion of the paper's alignment", "losses",
+                                   interval="[0, inf)")
+    n_hops: int = _setting(5, "hops of the paper's alignment", "losses", interval="[1, inf)")
     alpha: float|None = _setting(None, "reconstruction weight of good cells against artifact cells "
-                                 "(default: the artifact fraction of the training cells)", "losses")
+                                 "(default: the artifact fraction of the training cells)", "losses",
+                                 interval="[0, 1]")
     max_zero_rows: int|None = _setting(None, "at most this many nodes without training cells in each step's "
-                                       "plated prior (default: all)", "losses")
+                                       "plated prior (default: all)", "losses", interval="[0, inf)")
     grn_objective: str = _setting("total_effect", "how the GRN is fitted: total_effect (signed training effects) "
                                   "or paper (K-hop alignment)", "losses", GRN_OBJECTIVES)
-    edge_cost: float = _setting(4., "price of a GRN edge in the total-effect fit (higher: sparser GRN)", "losses")
+    edge_cost: float = _setting(4., "price of a GRN edge in the total-effect fit (higher: sparser GRN)", "losses",
+                                interval="[0, inf)")
 
 @dataclass(frozen=True)
 class Config(_LossSettings):
     "Hyperparameters of GPO-VAE: architecture, losses and training; each is a keyword, a YAML key and a CLI flag"
-    batch_size: int = _setting(512, "cells per training step", "training")
-    lr: float = _setting(3e-4, "Adam learning rate", "training")
-    weight_decay: float = _setting(1e-6, "Adam weight decay", "training")
-    gradient_clip: float = _setting(100., "gradient norm clipping", "training")
-    patience: int = _setting(30, "epochs without improvement before early stopping", "training")
-    min_epochs: int = _setting(10, "epochs before early stopping may stop", "training")
-    max_epochs: int = _setting(2000, "most epochs", "training")
+    batch_size: int = _setting(512, "cells per training step", "training", interval="[1, inf)")
+    lr: float = _setting(3e-4, "Adam learning rate", "training", interval="(0, inf)")
+    weight_decay: float = _setting(1e-6, "Adam weight decay", "training", interval="[0, inf)")
+    gradient_clip: float = _setting(100., "gradient norm clipping", "training", interval="(0, inf)")
+    patience: int = _setting(30, "epochs without improvement before early stopping", "training", interval="[0, inf)")
+    min_epochs: int = _setting(10, "epochs before early stopping may stop", "training", interval="[0, inf)")
+    max_epochs: int = _setting(2000, "most epochs", "training", interval="[1, inf)")
     monitor: str = _setting("effects", "what early stopping follows: effects (validation effect error), "
                             "elbo or loss", "training", MONITORS)
     n_control_cells: int = _setting(256, "training control cells kept with the model; predictions start from them",
-                                    "training")
-    grn_warmup_steps: int = _setting(1500, "steps fitting the GRN to the training effects before the VAE", "training")
+                                    "training", interval="[1, inf)")
+    grn_warmup_steps: int = _setting(1500, "steps fitting the GRN to the training effects before the VAE", "training",
+                                     interval="[0, inf)")
     grn_warmup_restarts: int = _setting(3, "warm starts of the GRN, each from other mask noise; the one that fits the "
-                                        "training effects best is kept (1: a single start)", "training")
+                                        "training effects best is kept (1: a single start)", "training",
+                                        interval="[1, inf)")
     effect_matching_steps: int = _setting(8, "steps after training that match each seen single perturbation's "
-                                          "predicted effect to its training effect (0: none, as published)", "training")
+                                          "predicted effect to its training effect (0: none, as published)", "training",
+                                          interval="[0, inf)")
 
     def __post_init__(self):
         for f in fields(self):
@@ -108,7 +117,7 @@ class Config(_LossSettings):
         "Plain values by name (YAML-safe)"
         return asdict(self)
 
-# %% ../nbs/04a_config.ipynb #e8277302
+# %% ../nbs/04a_config.ipynb #2cc6700c
 def _check_names(values:dict):
     unknown = sorted(set(values) - {f.name for f in fields(Config)})
     if unknown:
@@ -126,12 +135,21 @@ def _checked(f, value):
     if kind is float and isinstance(value, int) and not isinstance(value, bool): value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise GPOVAEInputError(f"{f.name}={value!r}: expected {kind.__name__}{' or None' if optional else ''}")
-    choices = f.metadata["choices"]
+    choices, interval = f.metadata["choices"], f.metadata["interval"]
     if choices and value not in choices:
         raise GPOVAEInputError(f"{f.name}={value!r}; use one of {choices}")
+    if interval and not _within(value, interval):
+        raise GPOVAEInputError(f"{f.name}={value!r} is out of range; use a value in {interval}")
     return value
 
-# %% ../nbs/04a_config.ipynb #2f5d66a9
+def _within(value:float, interval:str)->bool:
+    "Whether `value` lies in `interval`, written as '[0, 1)', '(0, inf)' ..."
+    low, high = (float(end) for end in interval[1:-1].split(","))
+    above = value >= low if interval[0] == "[" else value > low
+    below = value <= high if interval[-1] == "]" else value < high
+    return above and below
+
+# %% ../nbs/04a_config.ipynb #b3c883e1
 def arguments_for(
     config:Config,
     function,            # a callable whose keyword names are `Config` fields
@@ -141,7 +159,7 @@ def arguments_for(
     names = inspect.signature(function).parameters
     return {**{f.name: getattr(config, f.name) for f in fields(config) if f.name in names}, **given}
 
-# %% ../nbs/04a_config.ipynb #7b78e4be
+# %% ../nbs/04a_config.ipynb #26231e9e
 PRESETS = {
     "adamson": Config(preset="adamson", n_hidden_encoder=400, max_zero_rows=256),
     "k562": Config(preset="k562", lambda_sparsity=5., fc_threshold=0.8, max_zero_rows=256),

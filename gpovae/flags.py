@@ -160,10 +160,12 @@ def _config_flags(groups:dict):
     for f in fields(Config):
         if f.name not in _MODEL_FLAGS or f.name == "preset": continue
         flag, kind, choices = "--" + f.name.replace("_", "-"), field_type(f), f.metadata["choices"]
+        interval = f.metadata["interval"]
+        help = f.metadata["help"] + (f"; in {interval}" if interval else "")
         if kind is bool:
-            groups[f.metadata["group"]].add_argument(flag, action=argparse.BooleanOptionalAction, help=f.metadata["help"])
+            groups[f.metadata["group"]].add_argument(flag, action=argparse.BooleanOptionalAction, help=help)
         else:
-            groups[f.metadata["group"]].add_argument(flag, type=kind, choices=choices, help=f.metadata["help"])
+            groups[f.metadata["group"]].add_argument(flag, type=kind, choices=choices, help=help)
 
 # %% ../nbs/08c_flags.ipynb #8a5de7bf
 def _default(function, name:str):
