@@ -6,7 +6,7 @@
 __all__ = ['VARIANTS', 'LIKELIHOODS', 'PRECISIONS', 'NODE_FEATURES', 'MONITORS', 'GRN_OBJECTIVES', 'GROUPS', 'PRESETS', 'Config',
            'field_type', 'arguments_for', 'resolve_config']
 
-# %% ../nbs/04a_config.ipynb #bf92d98a
+# %% ../nbs/04a_config.ipynb #ca2aad8a
 import inspect
 import types
 import typing
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/04a_config.ipynb #9ac12f7a
+# %% ../nbs/04a_config.ipynb #d2518ed0
 VARIANTS = ("gpo", "cradle", "sams")           # model families (chapter vae)
 LIKELIHOODS = ("nb", "poisson", "gaussian")    # count distributions of the decoder
 PRECISIONS = ("32-true", "bf16-mixed")         # Lightning precisions the command line offers (bfloat16 matrix products)
@@ -23,12 +23,12 @@ MONITORS = ("effects", "elbo", "loss")         # what early stopping follows
 GRN_OBJECTIVES = ("total_effect", "paper")     # how the GRN is fitted (chapter losses)
 GROUPS = ("model", "losses", "training")       # flag groups of the command line
 
-# %% ../nbs/04a_config.ipynb #711183da
+# %% ../nbs/04a_config.ipynb #d5c0f96b
 def _setting(default, help:str, group:str="model", choices:tuple|None=None, interval:str|None=None):
     "A `Config` field with its help text, its flag group and its allowed values: `choices`, or an `interval` such as '[1, inf)'"
     return field(default=default, metadata=dict(help=help, group=group, choices=choices, interval=interval))
 
-# %% ../nbs/04a_config.ipynb #af93401d
+# %% ../nbs/04a_config.ipynb #359c8c2c
 @dataclass(frozen=True)
 class _ModelSettings:
     "The architecture fields of `Config` (flag group model)"
@@ -97,9 +97,9 @@ class Config(_LossSettings):
                                     "training", interval="[1, inf)")
     grn_warmup_steps: int = _setting(1500, "steps fitting the GRN to the training effects before the VAE", "training",
                                      interval="[0, inf)")
-    grn_warmup_restarts: int = _setting(3, "warm starts of the GRN, each from other mask noise; the one that fits the "
-                                        "training effects best is kept (1: a single start)", "training",
-                                        interval="[1, inf)")
+    grn_warmup_restarts: int = _setting(3, "warm starts of the GRN, each from other mask noise; after a third of the "
+                                        "steps only the one that fits the training effects best goes on (1: a single "
+                                        "start)", "training", interval="[1, inf)")
     effect_matching_steps: int = _setting(8, "steps after training that match each seen single perturbation's "
                                           "predicted effect to its training effect (0: none, as published)", "training",
                                           interval="[0, inf)")
@@ -117,7 +117,7 @@ class Config(_LossSettings):
         "Plain values by name (YAML-safe)"
         return asdict(self)
 
-# %% ../nbs/04a_config.ipynb #2cc6700c
+# %% ../nbs/04a_config.ipynb #55b04d16
 def _check_names(values:dict):
     unknown = sorted(set(values) - {f.name for f in fields(Config)})
     if unknown:
@@ -149,7 +149,7 @@ def _within(value:float, interval:str)->bool:
     below = value <= high if interval[-1] == "]" else value < high
     return above and below
 
-# %% ../nbs/04a_config.ipynb #b3c883e1
+# %% ../nbs/04a_config.ipynb #52b05786
 def arguments_for(
     config:Config,
     function,            # a callable whose keyword names are `Config` fields
@@ -159,7 +159,7 @@ def arguments_for(
     names = inspect.signature(function).parameters
     return {**{f.name: getattr(config, f.name) for f in fields(config) if f.name in names}, **given}
 
-# %% ../nbs/04a_config.ipynb #26231e9e
+# %% ../nbs/04a_config.ipynb #a3cfd21b
 PRESETS = {
     "adamson": Config(preset="adamson", n_hidden_encoder=400, max_zero_rows=256),
     "k562": Config(preset="k562", lambda_sparsity=5., fc_threshold=0.8, max_zero_rows=256),

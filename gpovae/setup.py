@@ -6,7 +6,7 @@
 __all__ = ['control_cells', 'module_from_config', 'prior_adjacency', 'build_module', 'alignment_targets', 'alignment_score',
            'warm_start_grn', 'match_seen_effects', 'effects_of_unseen_nodes']
 
-# %% ../nbs/04c_setup.ipynb #55e10fcf
+# %% ../nbs/04c_setup.ipynb #c38cfe30
 import math
 
 import numpy as np
@@ -22,7 +22,7 @@ from .predict import dosage_of, effect_predictor, effect_slopes
 from .prepared import PreparedData
 from .vae import GPOVAEModule
 
-# %% ../nbs/04c_setup.ipynb #5b64a68f
+# %% ../nbs/04c_setup.ipynb #f178f293
 def _standardization(prepared:PreparedData, max_cells:int=5000, seed:int=0)->tuple:
     "(G,) mean and std of log1p(x) over up to `max_cells` training cells"
     rows = subsample_rows(prepared.indices_of("train"), max_cells, seed)
@@ -43,7 +43,7 @@ def control_cells(
     rows = subsample_rows(rows, n_cells, seed)
     return torch.from_numpy(prepared.counts(rows).toarray()), torch.as_tensor(prepared.covariate[rows], dtype=torch.float32)
 
-# %% ../nbs/04c_setup.ipynb #d5622853
+# %% ../nbs/04c_setup.ipynb #9cef00a5
 def module_from_config(
     config:Config,
     n_genes:int, n_nodes:int, n_covariates:int,
@@ -95,7 +95,7 @@ def build_module(
     _start_from_training_effects(module, prepared, features)
     return module
 
-# %% ../nbs/04c_setup.ipynb #63b1162e
+# %% ../nbs/04c_setup.ipynb #8321b848
 def _ridge_rows(features:np.ndarray, known:np.ndarray, values:np.ndarray, wanted:np.ndarray)->np.ndarray:
     "Ridge regression (dual form) of `values` (rows `known` of `features`) predicted at rows `wanted`"
     F_known = features[known]
@@ -153,21 +153,24 @@ def alignment_targets(
     return {"dosage": dosage, "effect": as_tensor(stats["effect"]),
             "se": as_tensor(stats["se"]).clamp_min(se_floor), "columns": torch.as_tensor(columns)}
 
-def _fit_alignment(module:GPOVAEModule, targets:dict, steps:int, edge_cost:float, seed:int, lr:float):
-    "Adam on the total-effect alignment alone, from the GRN's current parameters"
+def _alignment_start(module:GPOVAEModule, steps:int, seed:int, lr:float)->tuple:
+    "(optimizer, schedule, mask noise) of one warm start of `steps` Adam steps on the GRN parameters"
     grn = module.grn
-    parameters = [grn.mask_logits, grn.strength_raw, grn.shock]
-    optimizer = torch.optim.Adam(parameters, lr=lr)
+    optimizer = torch.optim.Adam([grn.mask_logits, grn.strength_raw, grn.shock], lr=lr)
     # the mask gradient is a noisy straight-through estimate: a decaying step settles it (less seed-to-seed spread)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(steps, 1), eta_min=lr / 20)
-    generator = torch.Generator().manual_seed(seed)
+    return optimizer, schedule, torch.Generator().manual_seed(seed)
+
+def _fit_alignment(module:GPOVAEModule, targets:dict, steps:int, edge_cost:float, start:tuple):
+    "`steps` Adam steps on the total-effect alignment alone, going on from the GRN's parameters and `start`'s state"
+    optimizer, schedule, generator = start
     for _ in range(steps):
         loss = total_effect_alignment(module, targets, n_particles=4, generator=generator, edge_cost=edge_cost)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         schedule.step()
-    for p in parameters: p.grad = None
+    optimizer.zero_grad()
 
 @torch.no_grad()
 def alignment_score(module:GPOVAEModule, targets:dict, edge_cost:float=2., n_particles:int=64, seed:int=0)->float:
@@ -182,27 +185,32 @@ def warm_start_grn(
     edge_cost:float=2.,
     seed:int=0,            # mask noise of the first start; start r uses seed + 7919 r
     lr:float=0.05,
-    restarts:int=1,        # starts from the same parameters with other mask noise; the lowest `alignment_score` is kept
-)->float:                  # `alignment_score` of the kept start
+    restarts:int=1,        # starts from the same parameters with other mask noise
+    screen:float=1/3,      # share of the steps after which the starts are compared by `alignment_score`; the best goes on
+)->float:                  # `alignment_score` at the end
     "Fit the GRN parameters (mask logits, strengths, shocks) to the training effects before training the VAE"
     if restarts < 1:
         raise GPOVAEInputError(f"`restarts` must be >= 1, got {restarts}; 1 is a single warm start")
     grn = module.grn
-    start = {name: value.clone() for name, value in grn.state_dict().items()}
+    initial = {name: value.clone() for name, value in grn.state_dict().items()}
+    screen_steps = steps if restarts == 1 else round(steps * screen)
     best_score, best = math.inf, None
     for restart in range(restarts):
-        grn.load_state_dict(start)
-        _fit_alignment(module, targets, steps, edge_cost, seed + 7919 * restart, lr)
+        grn.load_state_dict(initial)
+        start = _alignment_start(module, steps, seed + 7919 * restart, lr)
+        _fit_alignment(module, targets, screen_steps, edge_cost, start)
         score = alignment_score(module, targets, edge_cost)
         if score < best_score:
-            best_score, best = score, {name: value.clone() for name, value in grn.state_dict().items()}
+            best_score, best = score, ({name: value.clone() for name, value in grn.state_dict().items()}, start)
     if best is None:
-        raise FloatingPointError(f"the GRN warm start ended with a non-finite alignment loss in all {restarts} starts; "
+        raise FloatingPointError(f"the GRN warm start had a non-finite alignment loss in all {restarts} starts; "
                                  "check the training effects for NaN or set grn_warmup_steps=0")
-    grn.load_state_dict(best)
-    return best_score
+    parameters, start = best
+    grn.load_state_dict(parameters)
+    _fit_alignment(module, targets, steps - screen_steps, edge_cost, start)
+    return best_score if screen_steps == steps else alignment_score(module, targets, edge_cost)
 
-# %% ../nbs/04c_setup.ipynb #097d3ae1
+# %% ../nbs/04c_setup.ipynb #a8c294cc
 def _matched_rows(target:torch.Tensor, effects:torch.Tensor, slopes:torch.Tensor, rows:torch.Tensor, step:torch.Tensor,
                   min_slope:float, max_move:float)->torch.Tensor:
     "Rows + one damped Newton step towards `target` on each gene's own entry"
@@ -240,7 +248,7 @@ def match_seen_effects(
     logger.info("seen effects matched to the training effects: rmse %.4g -> %.4g", out["rmse_before"], out["rmse_after"])
     return out
 
-# %% ../nbs/04c_setup.ipynb #dfd78c35
+# %% ../nbs/04c_setup.ipynb #58482a35
 @torch.no_grad()
 def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, min_effect:float=0.1):
     "Rows of the linear path for perturbed nodes without training cells, from the fitted GRN's total effects"
