@@ -113,7 +113,10 @@ class GPOVAE(_Predictions):
         config, seed, names, weights, control, history = read_saved(path)
         module = module_from_config(config, len(names.genes), len(names.nodes), len(names.covariate_names),
                                     weights.get("node_features"), n_g0=names.n_g0)
-        module.load_state_dict(weights)
+        try:
+            module.load_state_dict(weights)
+        except RuntimeError as error:      # weights of another architecture
+            raise _not_loadable(path, error) from error
         model = cls.__new__(cls)
         model._attach(config, seed, names, module, control, history=history)
         return model
@@ -139,5 +142,15 @@ def read_saved(path)->tuple:
     meta = yaml.safe_load((path/"config.yaml").read_text())
     state = torch.load(path/"model.pt", map_location="cpu", weights_only=True)
     names = ScreenNames(**{f.name: meta[f.name] for f in fields(ScreenNames)})
-    return (Config(**meta["hparams"]), meta["seed"], names, state["module"],
-            (state["control_x"], state["control_covariate"]), meta["history"])
+    try:
+        config = Config(**meta["hparams"])
+    except TypeError as error:             # a setting this gpovae does not have
+        raise _not_loadable(path, error) from error
+    return config, meta["seed"], names, state["module"], (state["control_x"], state["control_covariate"]), meta["history"]
+
+def _not_loadable(path, error:Exception)->GPOVAEInputError:
+    "The error for a saved model that this gpovae cannot rebuild (saved by another version)"
+    from gpovae import __version__
+    saved_by = yaml.safe_load((Path(path)/"config.yaml").read_text()).get("gpovae_version", "an unknown version")
+    return GPOVAEInputError(f"{path} was saved by gpovae {saved_by} and does not fit this gpovae ({__version__}): "
+                            f"{str(error).splitlines()[0][:300]}; load it with the gpovae that saved it, or train it again")
