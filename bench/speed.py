@@ -7,7 +7,8 @@ perturbed nodes, artifact cells, counterfactual references) and times the full t
 clipping and the Adam step. In the same run it measures the fp32 GEMM throughput (torch.mm of square
 matrices, same thread count) and counts the FLOPs of one step (torch.utils.flop_counter: matrix
 products only; solves and element-wise work are not counted). Prints, per shape and mode, step
-seconds, cells/s, GFLOP/step, achieved GFLOP/s and the achieved fraction of the GEMM peak; writes
+seconds, cells/s, GFLOP/step, achieved GFLOP/s, the achieved fraction of the GEMM peak and, for the
+published shapes, cells/s as a multiple of the published code's step (`PUBLISHED_CELLS_PER_S`); writes
 bench/results/speed.json (one entry per shape and mode). Not a test; not run in CI.
 
 Modes: `32-true` is the default training (float32); `bf16-mixed` runs the losses under bfloat16
@@ -44,6 +45,9 @@ SHAPES = {
 }
 BATCH, PARTICLES, LATENT = 512, 5, 100
 MODES = PRECISIONS
+# cells/s of the published code's training step at these shapes (same synthetic setup), measured once on a
+# 2-core machine of this kind; the host's speed moves, so compare with the GEMM peak of the same run too
+PUBLISHED_CELLS_PER_S = {"adamson": 96, "k562": 34}
 
 
 def synthetic(n_genes:int, n_nodes:int, n_g0:int, batch_size:int=BATCH, seed:int=0)->dict:
@@ -209,14 +213,17 @@ def main():
           + (f", bf16 GEMM peak {peaks['bf16-mixed']:.1f} GFLOP/s" if "bf16-mixed" in peaks else "")
           + f"{' (quick: shapes / 5)' if args.quick else ''}")
     print(f"{'shape':10s}{'mode':>20s}{'G':>6s}{'P':>6s}{'|G0|':>5s}{'step s':>8s}{'min s':>7s}{'cells/s':>8s}"
-          f"{'epoch s':>8s}{'GFLOP':>7s}{'GFLOP/s':>8s}{'of fp32 peak':>13s}{'of own peak':>12s}")
+          f"{'epoch s':>8s}{'GFLOP':>7s}{'GFLOP/s':>8s}{'of fp32 peak':>13s}{'of own peak':>12s}{'x published':>12s}")
     for r in rows:
         own = peaks[r["mode"]]
         r["peak_fraction"] = round(r["gflop_per_s"] / peaks["32-true"], 4)
         r["own_peak_fraction"] = round(r["gflop_per_s"] / own, 4)
+        published = PUBLISHED_CELLS_PER_S.get(r["shape"]) if not args.quick else None
+        r["times_published"] = round(r["cells_per_s"] / published, 2) if published else None
         print(f"{r['shape']:10s}{r['mode']:>20s}{r['n_genes']:6d}{r['n_nodes']:6d}{r['n_g0']:5d}{r['step_s']:8.3f}"
               f"{r['step_s_min']:7.3f}{r['cells_per_s']:8.0f}{r['epoch_s']:8.0f}{r['gflop_per_step']:7.1f}"
-              f"{r['gflop_per_s']:8.1f}{r['peak_fraction']:13.1%}{r['own_peak_fraction']:12.1%}")
+              f"{r['gflop_per_s']:8.1f}{r['peak_fraction']:13.1%}{r['own_peak_fraction']:12.1%}"
+              + (f"{r['times_published']:11.1f}x" if r["times_published"] else f"{'-':>12s}"))
     for r in rows:
         print(f"{r['shape']} {r['mode']}: {r['peak_fraction']:.1%} of the measured fp32 GEMM peak "
               f"({r['gflop_per_s']:.1f} of {peaks['32-true']:.1f} GFLOP/s)"
