@@ -159,7 +159,7 @@ def total_effect_alignment(
     mask = sample_mask(W, module.temperature, n_particles, generator, n_rows=n)   # (S, n_sources, P); other rows are sinks
     shocks = targets["dosage"].to(W.dtype) * grn.shocks()                         # (T, P)
     predicted = total_effects(grn.direct_effects(mask, sources_only=True), shocks.expand(n_particles, *shocks.shape))
-    z = (targets["effect"] - predicted[..., targets["columns"]]) / targets["se"]
+    z = (targets["effect"] - predicted.index_select(-1, targets["columns"])) / targets["se"]   # backward: index_add, not index_put
     fit = F.huber_loss(z, torch.zeros_like(z), delta=huber_delta, reduction="none").sum((-2, -1)).mean()
     priced = (1 - grn.prior[:n]).fill_diagonal_(0.)                              # prior edges and self-loops are free
     n_edges = (torch.sigmoid(W[:grn.n_sources]) * priced).sum()
