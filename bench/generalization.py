@@ -9,13 +9,13 @@
 Writes bench/results/generalization.json. Not a test; not run in CI. Runs `--jobs` fits at a time, one
 thread each.
 
-    python bench/generalization.py [--seeds 0 1 2 --jobs 2 --no-papalexi]
+    python bench/generalization.py [--seeds 0 1 2 --papalexi-seeds 0 --jobs 2 --no-papalexi --set NAME=VALUE ...]
 """
 import argparse
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-from _common import write_results
+from _common import parse_overrides, write_results
 
 COLUMNS = ("model", "linear", "global_mean", "additive")
 
@@ -34,7 +34,7 @@ def run_one(job:dict)->dict:
         adata = gpovae.simulate_perturbseq(n_cells=job["n_cells"], n_genes=job["n_genes"], n_perturbations=job["n_perturbations"],
                                            n_combos=job["n_combos"], seed=job["seed"])
         prepared = gpovae.prepare(adata, split=job["split"], seed=job["seed"])
-    model = gpovae.GPOVAE(prepared, seed=job["seed"]).fit(progress_bar=False)
+    model = gpovae.GPOVAE(prepared, seed=job["seed"], **job["overrides"]).fit(progress_bar=False)
     metrics = gpovae.evaluate(model, prepared, seed=job["seed"], n_iwelbo_particles=5)
     setting = "combos" if job["split"] == "unseen-combos" else "unseen"
     keys = {"model": f"effects.{setting}.pearson_top20", "linear": f"baseline.linear.{setting}.pearson_top20",
@@ -50,11 +50,14 @@ def main():
     parser.add_argument("--n-perturbations", type=int, default=30)
     parser.add_argument("--n-combos", type=int, default=5)
     parser.add_argument("--no-papalexi", action="store_true")
+    parser.add_argument("--papalexi-seeds", type=int, nargs="+", default=[0], help="seeds of the Papalexi leave-one-out fits")
+    parser.add_argument("--set", nargs="*", default=[], help="hyperparameter overrides NAME=VALUE (numbers or words)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default="bench/results/generalization.json")
     args = parser.parse_args()
     size = dict(n_cells=args.n_cells, n_genes=args.n_genes, n_perturbations=args.n_perturbations, n_combos=args.n_combos)
-    jobs = [dict(size, screen="simulated", split=split, seed=seed, holdout=None)
+    overrides = parse_overrides(args.set)
+    jobs = [dict(size, screen="simulated", split=split, seed=seed, holdout=None, overrides=overrides)
             for split in ("unseen", "unseen-combos") for seed in args.seeds]
     if not args.no_papalexi:
         from gpovae.core import shared_data_path
@@ -62,7 +65,8 @@ def main():
             print("Papalexi skipped: papalexi2021_thp1_299genes.h5ad is not in GPOVAE_DATA_DIR or ../shared/data")
         else:
             measured = ["CMTM6", "IFNGR2", "JAK2", "NFKBIA", "STAT1", "STAT2", "STAT3", "TNFRSF14", "UBE2L6"]
-            jobs += [dict(screen="papalexi", split="unseen", seed=0, holdout=target) for target in measured]
+            jobs += [dict(screen="papalexi", split="unseen", seed=seed, holdout=target, overrides=overrides)
+                     for seed in args.papalexi_seeds for target in measured]
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(run_one, jobs))
     print(f"{'screen':<10} {'split':<14} {'held out':<9} {'seed':>4} " + " ".join(f"{c:>11}" for c in COLUMNS))

@@ -6,7 +6,7 @@
 __all__ = ['VARIANTS', 'LIKELIHOODS', 'PRECISIONS', 'NODE_FEATURES', 'MONITORS', 'GRN_OBJECTIVES', 'GROUPS', 'PRESETS', 'Config',
            'field_type', 'arguments_for', 'resolve_config']
 
-# %% ../nbs/04a_config.ipynb #ca2aad8a
+# %% ../nbs/04a_config.ipynb #0b76930e
 import inspect
 import types
 import typing
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/04a_config.ipynb #d2518ed0
+# %% ../nbs/04a_config.ipynb #0d56b3af
 VARIANTS = ("gpo", "cradle", "sams")           # model families (chapter vae)
 LIKELIHOODS = ("nb", "poisson", "gaussian")    # count distributions of the decoder
 PRECISIONS = ("32-true", "bf16-mixed")         # Lightning precisions the command line offers (bfloat16 matrix products)
@@ -23,12 +23,12 @@ MONITORS = ("effects", "elbo", "loss")         # what early stopping follows
 GRN_OBJECTIVES = ("total_effect", "paper")     # how the GRN is fitted (chapter losses)
 GROUPS = ("model", "losses", "training")       # flag groups of the command line
 
-# %% ../nbs/04a_config.ipynb #d5c0f96b
+# %% ../nbs/04a_config.ipynb #10439db4
 def _setting(default, help:str, group:str="model", choices:tuple|None=None, interval:str|None=None):
     "A `Config` field with its help text, its flag group and its allowed values: `choices`, or an `interval` such as '[1, inf)'"
     return field(default=default, metadata=dict(help=help, group=group, choices=choices, interval=interval))
 
-# %% ../nbs/04a_config.ipynb #359c8c2c
+# %% ../nbs/04a_config.ipynb #f3dbc9e1
 @dataclass(frozen=True)
 class _ModelSettings:
     "The architecture fields of `Config` (flag group model)"
@@ -87,6 +87,9 @@ class Config(_LossSettings):
     batch_size: int = _setting(512, "cells per training step", "training", interval="[1, inf)")
     lr: float = _setting(3e-4, "Adam learning rate", "training", interval="(0, inf)")
     weight_decay: float = _setting(1e-6, "Adam weight decay", "training", interval="[0, inf)")
+    decoupled_weight_decay: bool = _setting(False, "weight decay apart from Adam's step (AdamW), so that parameters "
+                                            "without a gradient keep their values; default: Adam's L2 term, as "
+                                            "published", "training")
     gradient_clip: float = _setting(100., "gradient norm clipping", "training", interval="(0, inf)")
     patience: int = _setting(30, "epochs without improvement before early stopping", "training", interval="[0, inf)")
     min_epochs: int = _setting(10, "epochs before early stopping may stop", "training", interval="[0, inf)")
@@ -117,7 +120,7 @@ class Config(_LossSettings):
         "Plain values by name (YAML-safe)"
         return asdict(self)
 
-# %% ../nbs/04a_config.ipynb #55b04d16
+# %% ../nbs/04a_config.ipynb #87defb10
 def _check_names(values:dict):
     unknown = sorted(set(values) - {f.name for f in fields(Config)})
     if unknown:
@@ -149,7 +152,7 @@ def _within(value:float, interval:str)->bool:
     below = value <= high if interval[-1] == "]" else value < high
     return above and below
 
-# %% ../nbs/04a_config.ipynb #52b05786
+# %% ../nbs/04a_config.ipynb #5cf65d7e
 def arguments_for(
     config:Config,
     function,            # a callable whose keyword names are `Config` fields
@@ -159,7 +162,7 @@ def arguments_for(
     names = inspect.signature(function).parameters
     return {**{f.name: getattr(config, f.name) for f in fields(config) if f.name in names}, **given}
 
-# %% ../nbs/04a_config.ipynb #a3cfd21b
+# %% ../nbs/04a_config.ipynb #d0d0f596
 PRESETS = {
     "adamson": Config(preset="adamson", n_hidden_encoder=400, max_zero_rows=256),
     "k562": Config(preset="k562", lambda_sparsity=5., fc_threshold=0.8, max_zero_rows=256),
