@@ -161,11 +161,11 @@ def _config_flags(groups:dict):
         if f.name not in _MODEL_FLAGS or f.name == "preset": continue
         flag, kind, choices = "--" + f.name.replace("_", "-"), field_type(f), f.metadata["choices"]
         interval = f.metadata["interval"]
-        help = f.metadata["help"] + (f"; in {interval}" if interval else "")
+        described = f.metadata["help"] + (f"; in {interval}" if interval else "")
         if kind is bool:
-            groups[f.metadata["group"]].add_argument(flag, action=argparse.BooleanOptionalAction, help=help)
+            groups[f.metadata["group"]].add_argument(flag, action=argparse.BooleanOptionalAction, help=described)
         else:
-            groups[f.metadata["group"]].add_argument(flag, type=kind, choices=choices, help=help)
+            groups[f.metadata["group"]].add_argument(flag, type=kind, choices=choices, help=described)
 
 # %% ../nbs/08c_flags.ipynb #8a5de7bf
 def _default(function, name:str):
