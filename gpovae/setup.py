@@ -6,7 +6,7 @@
 __all__ = ['control_cells', 'module_from_config', 'prior_adjacency', 'build_module', 'alignment_targets', 'alignment_score',
            'warm_start_grn', 'match_seen_effects', 'effects_of_unseen_nodes']
 
-# %% ../nbs/04c_setup.ipynb #c38cfe30
+# %% ../nbs/04c_setup.ipynb #8c35bbc7
 import math
 
 import numpy as np
@@ -22,7 +22,7 @@ from .predict import dosage_of, effect_predictor, effect_slopes
 from .prepared import PreparedData
 from .vae import GPOVAEModule
 
-# %% ../nbs/04c_setup.ipynb #f178f293
+# %% ../nbs/04c_setup.ipynb #87f11b80
 def _standardization(prepared:PreparedData, max_cells:int=5000, seed:int=0)->tuple:
     "(G,) mean and std of log1p(x) over up to `max_cells` training cells"
     rows = subsample_rows(prepared.indices_of("train"), max_cells, seed)
@@ -43,7 +43,7 @@ def control_cells(
     rows = subsample_rows(rows, n_cells, seed)
     return torch.from_numpy(prepared.counts(rows).toarray()), torch.as_tensor(prepared.covariate[rows], dtype=torch.float32)
 
-# %% ../nbs/04c_setup.ipynb #9cef00a5
+# %% ../nbs/04c_setup.ipynb #4e35818a
 def module_from_config(
     config:Config,
     n_genes:int, n_nodes:int, n_covariates:int,
@@ -95,7 +95,7 @@ def build_module(
     _start_from_training_effects(module, prepared, features)
     return module
 
-# %% ../nbs/04c_setup.ipynb #8321b848
+# %% ../nbs/04c_setup.ipynb #aa26d1b8
 def _ridge_rows(features:np.ndarray, known:np.ndarray, values:np.ndarray, wanted:np.ndarray)->np.ndarray:
     "Ridge regression (dual form) of `values` (rows `known` of `features`) predicted at rows `wanted`"
     F_known = features[known]
@@ -191,6 +191,8 @@ def warm_start_grn(
     "Fit the GRN parameters (mask logits, strengths, shocks) to the training effects before training the VAE"
     if restarts < 1:
         raise GPOVAEInputError(f"`restarts` must be >= 1, got {restarts}; 1 is a single warm start")
+    if not 0 < screen <= 1:
+        raise GPOVAEInputError(f"`screen` must be in (0, 1], got {screen}; 1/3 compares the starts after a third of the steps")
     grn = module.grn
     initial = {name: value.clone() for name, value in grn.state_dict().items()}
     screen_steps = steps if restarts == 1 else round(steps * screen)
@@ -210,7 +212,7 @@ def warm_start_grn(
     _fit_alignment(module, targets, steps - screen_steps, edge_cost, start)
     return best_score if screen_steps == steps else alignment_score(module, targets, edge_cost)
 
-# %% ../nbs/04c_setup.ipynb #a8c294cc
+# %% ../nbs/04c_setup.ipynb #9f302272
 def _matched_rows(target:torch.Tensor, effects:torch.Tensor, slopes:torch.Tensor, rows:torch.Tensor, step:torch.Tensor,
                   min_slope:float, max_move:float)->torch.Tensor:
     "Rows + one damped Newton step towards `target` on each gene's own entry"
@@ -248,7 +250,7 @@ def match_seen_effects(
     logger.info("seen effects matched to the training effects: rmse %.4g -> %.4g", out["rmse_before"], out["rmse_after"])
     return out
 
-# %% ../nbs/04c_setup.ipynb #58482a35
+# %% ../nbs/04c_setup.ipynb #94a61dd8
 @torch.no_grad()
 def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, min_effect:float=0.1):
     "Rows of the linear path for perturbed nodes without training cells, from the fitted GRN's total effects"
