@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['MAX_CHECKED_PERTURBATIONS', 'MEAN_MARGIN', 'effect_error', 'adam_for', 'TrainingPlan', 'torch_threads', 'fit_module']
 
-# %% ../nbs/05_train.ipynb #1235fb35
+# %% ../nbs/05_train.ipynb #cc053372
 import contextlib
 import math
 import shutil
@@ -31,27 +31,27 @@ from .loaders import make_loader
 from .prepared import PreparedData, observed_effects
 from .vae import GPOVAEModule
 
-# %% ../nbs/05_train.ipynb #01935070
+# %% ../nbs/05_train.ipynb #0665c813
 def _step_seed(seed:int, step:int)->int:
     "A 63-bit seed for (seed, step); distinct steps give unrelated streams"
     return int(np.random.SeedSequence([seed, step + 2**31]).generate_state(1, np.uint64)[0] >> 1)
 
-# %% ../nbs/05_train.ipynb #90e303cc
+# %% ../nbs/05_train.ipynb #dbf728b8
 def effect_error(module:GPOVAEModule, control_x:torch.Tensor, control_covariate:torch.Tensor, dosage:torch.Tensor,
                  observed:torch.Tensor, seed:int=0)->float:
     "Mean squared error of the module's predicted effects of `dosage` against `observed` (T, G)"
     predicted = expected_effects(module, control_x, control_covariate, dosage, seed=seed)
     return float(((torch.from_numpy(predicted) - observed) ** 2).mean())
 
-# %% ../nbs/05_train.ipynb #18ed7bef
+# %% ../nbs/05_train.ipynb #8817368c
 def adam_for(module:torch.nn.Module, config:Config, precision:str="32-true")->torch.optim.Adam:
     "AdamW (or Adam) with the config's learning rate and weight decay; torch's fused kernel on CPU and CUDA, except with float16's loss scaling"
     params = list(module.parameters())
-    fused = str(precision) not in ("16-mixed", "16") and all(p.device.type in ("cpu", "cuda") for p in params)
+    fused = str(precision) != "16-mixed" and all(p.device.type in ("cpu", "cuda") for p in params)
     adam = torch.optim.AdamW if config.decoupled_weight_decay else torch.optim.Adam
     return adam(params, lr=config.lr, weight_decay=config.weight_decay, fused=fused)
 
-# %% ../nbs/05_train.ipynb #680ef148
+# %% ../nbs/05_train.ipynb #fcceb218
 class TrainingPlan(L.LightningModule):
     "Lightning wrapper: one GPO-VAE loss per step, Adam, every loss term logged"
     def __init__(self,
@@ -113,7 +113,7 @@ class TrainingPlan(L.LightningModule):
         "Clip the gradient norm here: Lightning's mixed-precision plugin refuses a fused Adam, though bfloat16 has no loss scale"
         if gradient_clip_val: torch.nn.utils.clip_grad_norm_(self.module.parameters(), gradient_clip_val)
 
-# %% ../nbs/05_train.ipynb #c7d5e80f
+# %% ../nbs/05_train.ipynb #c374ff0d
 MAX_CHECKED_PERTURBATIONS = 200   # perturbations scored by the "effects" monitor per validation epoch
 
 def _checked_effects(prepared:PreparedData, seed:int)->pd.DataFrame|None:
@@ -146,7 +146,7 @@ def _monitor(config:Config, seed:int, prepared:PreparedData, control:tuple)->tup
         return "val_elbo", None
     return "val_effects", (*control, *check)
 
-# %% ../nbs/05_train.ipynb #161f1a60
+# %% ../nbs/05_train.ipynb #f7c506b6
 def _trainer(config:Config, out_dir:Path, monitor:str, max_epochs:int, progress_bar:bool, **lightning)->L.Trainer:
     "A Lightning Trainer with early stopping, best+last checkpoints and a CSV log in `out_dir`"
     callbacks = [EarlyStopping(monitor=monitor, patience=config.patience, mode="min"),
@@ -177,7 +177,7 @@ def _resume_path(resume, out_dir:Path)->str|None:
         raise GPOVAEInputError(f"no checkpoint at {path}; train first, or pass resume=None")
     return str(path)
 
-# %% ../nbs/05_train.ipynb #7628a6bd
+# %% ../nbs/05_train.ipynb #771ca97c
 def _training_plan(module:GPOVAEModule, prepared:PreparedData, config:Config, seed:int, control:tuple,
                    fresh:bool)->tuple:
     "(TrainingPlan, monitored metric); a fresh fit first warm-starts the GRN"
@@ -232,7 +232,7 @@ def _history(trainer:L.Trainer, prepared:PreparedData, seconds:float, out_dir:Pa
                 final_score=float(trainer.callback_metrics.get(trainer.checkpoint_callback.monitor, math.nan)),
                 log=str(log))
 
-# %% ../nbs/05_train.ipynb #7b5d5d6c
+# %% ../nbs/05_train.ipynb #94828edb
 def _finish(module:GPOVAEModule, prepared:PreparedData, config:Config, control:tuple, effect_check:tuple|None, seed:int)->dict:
     "After training, on the CPU: match the seen effects, score the matched model's validation effects, fill the unseen rows"
     module.cpu()
@@ -242,7 +242,7 @@ def _finish(module:GPOVAEModule, prepared:PreparedData, config:Config, control:t
     effects_of_unseen_nodes(module, prepared)
     return {f"effect_matching_{k}": v for k, v in matching.items()}
 
-# %% ../nbs/05_train.ipynb #fa73180b
+# %% ../nbs/05_train.ipynb #70c1c272
 def fit_module(
     module:GPOVAEModule,          # built by `build_module`
     prepared:PreparedData,        # the data it was built for
@@ -286,7 +286,7 @@ def fit_module(
     history = dict(_history(trainer, prepared, seconds, out_dir, monitor, log), cpu_threads=threads, **matching)
     return _compare_with_mean(history, prepared, seed)
 
-# %% ../nbs/05_train.ipynb #ef7dde30
+# %% ../nbs/05_train.ipynb #4371b3c7
 MEAN_MARGIN = 1.05   # matched seen effects equal the training mean up to noise: warn only beyond 5% worse
 
 def _mean_baseline_error(prepared:PreparedData, seed:int)->float|None:
