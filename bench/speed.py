@@ -4,8 +4,9 @@ Builds the module of a preset (`module_from_config`) for synthetic data of a giv
 minibatch with the keys of `gpovae.vae.toy_batch` (512 cells: controls, singles and a few combos of the
 perturbed nodes, artifact cells, counterfactual references) and times the full training step the way
 `TrainingPlan` runs it: `compute_losses` forward with a per-step seeded generator, backward, gradient
-clipping and the Adam step. In the same run it measures the fp32 GEMM throughput (torch.mm of square
-matrices, same thread count) and counts the FLOPs of one step (torch.utils.flop_counter: matrix
+clipping and the Adam step. In the same run it measures the fp32 GEMM throughput (square matrices, same
+thread count; the better of torch.mm and of oneDNN's product, which `gpovae.kernels` uses where the CPU
+has AVX-512) and counts the FLOPs of one step (torch.utils.flop_counter: matrix
 products only; solves and element-wise work are not counted). Prints, per shape and mode, step
 seconds, cells/s, GFLOP/step, achieved GFLOP/s, the achieved fraction of the GEMM peak and, for the
 published shapes, cells/s as a multiple of the published code's step (`PUBLISHED_CELLS_PER_S`); writes
@@ -21,6 +22,7 @@ defaults).
   python bench/speed.py --shapes adamson --profile   # also print the torch profiler's top operators
   python bench/speed.py --modes 32-true --malloc plain       # float32 only, without reusing freed memory
   python bench/speed.py --shapes k562 --set max_zero_rows=256   # with hyperparameters other than the preset's
+  python bench/speed.py --onednn off          # float32 products through torch's default BLAS (MKL) only
 """
 import argparse
 import contextlib
@@ -35,6 +37,7 @@ import torch
 
 from _common import parse_overrides
 from gpovae.config import PRECISIONS
+from gpovae.kernels import linear, onednn_available, onednn_default, onednn_products
 from gpovae.threads import reuse_freed_memory
 
 # shape of the data: preset, genes G, GRN nodes P, perturbed nodes |G0|, training cells (epoch length)
@@ -119,23 +122,30 @@ class Step:
         return float(terms.total.detach())
 
 
-def gemm_gflops(n:int=2048, repeats:int=5, dtype=torch.float32)->float:
-    "Best GEMM throughput (GFLOP/s) of torch.mm on n x n matrices of `dtype` with the current thread count"
+def gemm_gflops(n:int=2048, repeats:int=5, dtype=torch.float32, onednn:bool=False)->float:
+    "Best GEMM throughput (GFLOP/s) on n x n matrices of `dtype` with the current thread count: torch.mm, or oneDNN's"
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    torch.mm(a, b)
-    best = 0.
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.mm(a, b)
-        best = max(best, 2 * n**3 / (time.perf_counter() - start) / 1e9)
+    with onednn_products(onednn):
+        product = lambda: linear(a, b) if onednn else torch.mm(a, b)
+        product()
+        best = 0.
+        for _ in range(repeats):
+            start = time.perf_counter()
+            product()
+            best = max(best, 2 * n**3 / (time.perf_counter() - start) / 1e9)
     return best
+
+
+def fp32_gemm_peaks(n:int)->dict:
+    "The fp32 GEMM throughput of torch.mm (MKL) and of oneDNN's product (0 where this torch has none)"
+    return {"torch_mm": gemm_gflops(n), "onednn": gemm_gflops(n, onednn=True) if onednn_available() else 0.}
 
 
 def step_flops(step:Step)->int:
     "Matrix-product FLOPs of one training step (forward and backward)"
     from torch.utils.flop_counter import FlopCounterMode
     counter = FlopCounterMode(display=False)
-    with counter:
+    with counter, onednn_products(False):      # the counter knows torch's products, not oneDNN's op; same products
         step()
     return counter.get_total_flops()
 
@@ -190,13 +200,16 @@ def main():
     parser.add_argument("--set", nargs="*", default=[], help="hyperparameter overrides NAME=VALUE (numbers or words)")
     parser.add_argument("--malloc", choices=["reuse", "plain"], default="reuse",
                         help="reuse: freed memory serves the next step, as in fit (threads.reuse_freed_memory); plain: glibc's defaults")
+    parser.add_argument("--onednn", choices=["auto", "on", "off"], default="auto",
+                        help="float32 products through oneDNN: auto (gpovae's default for this CPU), on, or off (torch's default BLAS)")
     parser.add_argument("--profile", action="store_true", help="print the profiler's top operators of one step")
     parser.add_argument("--out", default=str(Path(__file__).parent/"results"/"speed.json"))
     args = parser.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
     repeats = args.repeats or (3 if args.quick else 10)
     n_gemm = args.gemm_n // 2 if args.quick else args.gemm_n
-    peaks = {"32-true": gemm_gflops(n_gemm)}
+    fp32_peaks = fp32_gemm_peaks(n_gemm)
+    peaks = {"32-true": max(fp32_peaks.values())}
     if any(m.startswith("bf16") for m in args.modes): peaks["bf16-mixed"] = gemm_gflops(n_gemm, dtype=torch.bfloat16)
     overrides = parse_overrides(args.set)
     rows = []
@@ -204,12 +217,17 @@ def main():
         shape = quick_shape(SHAPES[name]) if args.quick else SHAPES[name]
         flops = None            # counted in the first mode; the matrix products are the same in both
         for mode in args.modes:
-            with reuse_freed_memory() if args.malloc == "reuse" else contextlib.nullcontext():
+            with (reuse_freed_memory() if args.malloc == "reuse" else contextlib.nullcontext(),
+                  onednn_products(onednn_default() if args.onednn == "auto" else args.onednn == "on")):
                 rows.append(time_shape(name, shape, mode, repeats, args.warmup, args.profile, flops, overrides))
             flops = rows[-1]["flops"]
-    for kind in peaks:          # the better of before and after
-        peaks[kind] = max(peaks[kind], gemm_gflops(n_gemm, dtype=torch.bfloat16 if kind == "bf16-mixed" else torch.float32))
-    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads; fp32 GEMM peak {peaks['32-true']:.1f} GFLOP/s"
+    for kind, value in fp32_gemm_peaks(n_gemm).items():      # the better of before and after
+        fp32_peaks[kind] = max(fp32_peaks[kind], value)
+    peaks["32-true"] = max(fp32_peaks.values())
+    if "bf16-mixed" in peaks: peaks["bf16-mixed"] = max(peaks["bf16-mixed"], gemm_gflops(n_gemm, dtype=torch.bfloat16))
+    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads; fp32 GEMM peak {peaks['32-true']:.1f} GFLOP/s "
+          f"(torch.mm {fp32_peaks['torch_mm']:.1f}, oneDNN {fp32_peaks['onednn']:.1f}); float32 products: "
+          f"{'oneDNN' if (onednn_default() if args.onednn == 'auto' else args.onednn == 'on') else 'torch default'}"
           + (f", bf16 GEMM peak {peaks['bf16-mixed']:.1f} GFLOP/s" if "bf16-mixed" in peaks else "")
           + f"{' (quick: shapes / 5)' if args.quick else ''}")
     print(f"{'shape':10s}{'mode':>20s}{'G':>6s}{'P':>6s}{'|G0|':>5s}{'step s':>8s}{'min s':>7s}{'cells/s':>8s}"
@@ -233,8 +251,11 @@ def main():
     results = json.loads(out.read_text()) if out.exists() else {}
     for r in rows:
         key = (f"{r['shape']}{'/quick' if args.quick else ''}/{torch.get_num_threads()}threads/{r['mode']}"
-               + "".join(f"/{name}={value}" for name, value in r["overrides"].items()))
-        results[key] = dict(r, malloc=args.malloc, gemm_peak_gflop_per_s=round(peaks["32-true"], 1),
+               + "".join(f"/{name}={value}" for name, value in r["overrides"].items())
+               + ("" if args.onednn == "auto" else f"/onednn={args.onednn}"))
+        results[key] = dict(r, malloc=args.malloc, onednn=args.onednn, gemm_peak_gflop_per_s=round(peaks["32-true"], 1),
+                            gemm_torch_mm_gflop_per_s=round(fp32_peaks["torch_mm"], 1),
+                            gemm_onednn_gflop_per_s=round(fp32_peaks["onednn"], 1),
                             bf16_gemm_peak_gflop_per_s=round(peaks.get("bf16-mixed", float("nan")), 1),
                             torch_threads=torch.get_num_threads(),
                             torch=torch.__version__, machine=platform.machine(),

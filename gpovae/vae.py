@@ -17,6 +17,7 @@ from torch.distributions import Bernoulli, Distribution, Normal
 from .config import LIKELIHOODS, VARIANTS
 from .core import KEYS, GPOVAEInputError
 from .grn import GRNLayer
+from .kernels import Linear, linear
 from .likelihoods import ResponseMixture, cell_log_prob, make_likelihood
 
 # %% ../nbs/03_vae.ipynb #c9ef6411
@@ -32,11 +33,11 @@ class ResidualMLP(nn.Module):
         super().__init__()
         if n_layers < 1:
             raise GPOVAEInputError(f"`n_layers` must be >= 1, got {n_layers}")
-        self.input = nn.Linear(n_in, n_hidden)
+        self.input = Linear(n_in, n_hidden)
         self.blocks = nn.ModuleList([
-            nn.Sequential(nn.LayerNorm(n_hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(n_hidden, n_hidden))
+            nn.Sequential(nn.LayerNorm(n_hidden), nn.ReLU(), nn.Dropout(dropout), Linear(n_hidden, n_hidden))
             for _ in range(n_layers - 1)])
-        self.output = nn.Sequential(nn.LayerNorm(n_hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(n_hidden, n_out))
+        self.output = nn.Sequential(nn.LayerNorm(n_hidden), nn.ReLU(), nn.Dropout(dropout), Linear(n_hidden, n_out))
 
     def forward(self, x:Tensor)->Tensor:
         "(..., n_in) -> (..., n_out)"
@@ -44,7 +45,7 @@ class ResidualMLP(nn.Module):
 
     def part(self, x:Tensor, start:int)->Tensor:
         "Input layer applied to a block of the input: x (..., n) against input columns start..start+n, no bias"
-        return F.linear(x, self.input.weight[:, start:start + x.shape[-1]])
+        return linear(x, self.input.weight[:, start:start + x.shape[-1]])
 
     def first_layer(self, parts:list)->Tensor:
         "The input layer of the concatenation of `parts` (last dim) without building it; parts broadcast"
@@ -154,7 +155,7 @@ class BasalEncoder(ResidualMLP):
     def counts_layer(self, x_std:Tensor, covariate:Tensor)->Tensor:
         "(B, H) input layer (with bias) on the standardised counts and covariates, shared by all particles"
         covariate = covariate.to(x_std.dtype)
-        h = F.linear(x_std, self.input.weight[:, :self.n_genes], self.input.bias)
+        h = linear(x_std, self.input.weight[:, :self.n_genes], self.input.bias)
         if covariate.shape[-1]:
             h = h + self.part(covariate, self.input.in_features - covariate.shape[-1])
         return h
