@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .core import GPOVAEInputError
+from .kernels import matmul
 
 # %% ../nbs/02_grn.ipynb #ae7dd39b
 def khop_accumulate(
@@ -60,7 +61,7 @@ def total_effects(
     if R == P:
         return _solve_right(identity - A, shocks)
     first = _solve_right(identity - A[..., :R], shocks[..., :R])                  # the regulating nodes
-    return torch.cat([first, shocks[..., R:] + first @ A[..., R:]], dim=-1)       # sinks: one step from them
+    return torch.cat([first, shocks[..., R:] + matmul(first, A[..., R:])], dim=-1)   # sinks: one step from them
 
 # %% ../nbs/02_grn.ipynb #6c629837
 def sample_mask(

@@ -17,7 +17,7 @@ from torch.distributions import Bernoulli, Distribution, Normal
 from .config import LIKELIHOODS, VARIANTS
 from .core import KEYS, GPOVAEInputError
 from .grn import GRNLayer
-from .kernels import Linear, linear
+from .kernels import Linear, linear, matmul
 from .likelihoods import ResponseMixture, cell_log_prob, make_likelihood
 
 # %% ../nbs/03_vae.ipynb #c9ef6411
@@ -193,7 +193,7 @@ class LinearEffects(nn.Module):
     def shift(self, f:Tensor, dosage:Tensor)->Tensor:
         "f + ln 2 * d B, over only the nodes the cells carry (the other rows are multiplied by 0)"
         rows = carried_nodes(dosage)
-        return f + math.log(2) * (dosage[:, rows].to(f.dtype) @ self.weight[rows])
+        return f + math.log(2) * matmul(dosage[:, rows].to(f.dtype), self.weight[rows])
 
     def response_of(self, dosage:Tensor)->Tensor:
         "(B,) probability that each cell responds: the mean response_prob of its nodes; 1 for controls and without rates"
@@ -325,7 +325,8 @@ class _Guide(_ModuleParts):
 
     def perturbation_latent(self, dosage:Tensor, rows:Tensor, mask:Tensor, effects:Tensor)->Tensor:
         "z_p = dosage (E * M) from the sampled rows: (S, B, n_pert_latent)"
-        return torch.einsum("bu,sup->sbp", dosage[:, rows].to(effects.dtype), mask * effects)
+        rows_effects = mask * effects                                                 # (S, u, n_pert_latent)
+        return matmul(dosage[:, rows].to(effects.dtype).expand(rows_effects.shape[0], -1, -1), rows_effects)
 
     def encode_basal(self, x:Tensor, z_pert:Tensor, artifact:Tensor, artifact_emb:Tensor|None,
                      covariate:Tensor, counts:Tensor|None=None)->Normal:
