@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ONEDNN_MIN_WORK', 'onednn_available', 'onednn_default', 'onednn_products', 'linear', 'Linear', 'matmul']
 
-# %% ../nbs/00c_kernels.ipynb #bd3dabd3
+# %% ../nbs/00c_kernels.ipynb #c9ab2ee6
 import contextlib
 import functools
 import os
@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/00c_kernels.ipynb #62db1ca9
+# %% ../nbs/00c_kernels.ipynb #3019f4b1
 def _linear_op():
     "torch's oneDNN linear op for dense CPU tensors, or None where this torch build lacks it"
     if not torch.backends.mkldnn.is_available():
@@ -58,10 +58,10 @@ def _uses_onednn(x:Tensor, weight:Tensor, bias:Tensor|None)->bool:
         return False
     tensors = [x, weight] + ([] if bias is None else [bias])
     return (all(t.device.type == "cpu" and t.dtype == torch.float32 for t in tensors)
-            and not torch.is_autocast_enabled("cpu") and x.numel() > 0
+            and not torch.is_autocast_enabled("cpu") and weight.ndim == 2 and x.numel() > 0
             and x.numel() * weight.shape[0] >= ONEDNN_MIN_WORK * torch.get_num_threads())
 
-# %% ../nbs/00c_kernels.ipynb #035453a4
+# %% ../nbs/00c_kernels.ipynb #92eadf8e
 def _dense(t:Tensor)->Tensor:
     "`t` when its rows or columns are contiguous, else a contiguous copy"
     return t if t.is_contiguous() or t.t().is_contiguous() else t.contiguous()
@@ -114,6 +114,6 @@ def matmul(
     "`a @ b` through `linear`: one product for a matrix `b`, one per element for a batch; else torch's"
     if b.ndim == 2:
         return linear(a, b.mT)
-    if a.ndim == 3 and b.ndim == 3 and a.shape[0] == b.shape[0]:
+    if a.ndim == 3 and b.ndim == 3 and a.shape[0] == b.shape[0] and _uses_onednn(a[0], b[0].mT, None):
         return torch.stack([linear(a_s, b_s.mT) for a_s, b_s in zip(a, b)])
     return a @ b
