@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ONEDNN_MIN_WORK', 'onednn_available', 'onednn_default', 'onednn_products', 'linear', 'Linear', 'matmul']
 
-# %% ../nbs/00c_kernels.ipynb #c9ab2ee6
+# %% ../nbs/00c_kernels.ipynb #6c9a5fa3
 import contextlib
 import functools
 import os
@@ -16,15 +16,24 @@ from torch import Tensor, nn
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/00c_kernels.ipynb #3019f4b1
+# %% ../nbs/00c_kernels.ipynb #20dcb6c6
 def _linear_op():
-    "torch's oneDNN linear op for dense CPU tensors, or None where this torch build lacks it"
+    "torch's oneDNN linear op for dense CPU tensors, or None where this torch build lacks it or it answers wrongly"
     if not torch.backends.mkldnn.is_available():
         return None
-    try:
-        return torch.ops.mkldnn._linear_pointwise
-    except (AttributeError, RuntimeError):
+    try:                      # a private op: check that this torch's version takes these arguments and is right
+        op = torch.ops.mkldnn._linear_pointwise
+        x, w = torch.arange(6.).reshape(2, 3), torch.arange(12.).reshape(4, 3)
+        return op if torch.allclose(op(x, w, None, "none", [], ""), F.linear(x, w)) else None
+    except (AttributeError, RuntimeError, TypeError):
         return None
+
+def _cpu_autocast()->bool:
+    "Whether autocast is on for the CPU (torch before 2.4 has no device argument)"
+    try:
+        return torch.is_autocast_enabled("cpu")
+    except TypeError:
+        return torch.is_autocast_cpu_enabled()
 
 _ONEDNN_LINEAR = _linear_op()
 ONEDNN_MIN_WORK = 3_000_000   # multiply-adds per thread of a product below which MKL's cheaper call wins
@@ -58,10 +67,10 @@ def _uses_onednn(x:Tensor, weight:Tensor, bias:Tensor|None)->bool:
         return False
     tensors = [x, weight] + ([] if bias is None else [bias])
     return (all(t.device.type == "cpu" and t.dtype == torch.float32 for t in tensors)
-            and not torch.is_autocast_enabled("cpu") and weight.ndim == 2 and x.numel() > 0
+            and not _cpu_autocast() and weight.ndim == 2 and x.numel() > 0
             and x.numel() * weight.shape[0] >= ONEDNN_MIN_WORK * torch.get_num_threads())
 
-# %% ../nbs/00c_kernels.ipynb #92eadf8e
+# %% ../nbs/00c_kernels.ipynb #d6dce6d5
 def _dense(t:Tensor)->Tensor:
     "`t` when its rows or columns are contiguous, else a contiguous copy"
     return t if t.is_contiguous() or t.t().is_contiguous() else t.contiguous()
