@@ -208,6 +208,7 @@ def main():
     if args.threads: torch.set_num_threads(args.threads)
     repeats = args.repeats or (3 if args.quick else 10)
     n_gemm = args.gemm_n // 2 if args.quick else args.gemm_n
+    use_onednn = onednn_default() if args.onednn == "auto" else args.onednn == "on"
     fp32_peaks = fp32_gemm_peaks(n_gemm)
     peaks = {"32-true": max(fp32_peaks.values())}
     if any(m.startswith("bf16") for m in args.modes): peaks["bf16-mixed"] = gemm_gflops(n_gemm, dtype=torch.bfloat16)
@@ -218,7 +219,7 @@ def main():
         flops = None            # counted in the first mode; the matrix products are the same in both
         for mode in args.modes:
             with (reuse_freed_memory() if args.malloc == "reuse" else contextlib.nullcontext(),
-                  onednn_products(onednn_default() if args.onednn == "auto" else args.onednn == "on")):
+                  onednn_products(use_onednn)):
                 rows.append(time_shape(name, shape, mode, repeats, args.warmup, args.profile, flops, overrides))
             flops = rows[-1]["flops"]
     for kind, value in fp32_gemm_peaks(n_gemm).items():      # the better of before and after
@@ -227,7 +228,7 @@ def main():
     if "bf16-mixed" in peaks: peaks["bf16-mixed"] = max(peaks["bf16-mixed"], gemm_gflops(n_gemm, dtype=torch.bfloat16))
     print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads; fp32 GEMM peak {peaks['32-true']:.1f} GFLOP/s "
           f"(torch.mm {fp32_peaks['torch_mm']:.1f}, oneDNN {fp32_peaks['onednn']:.1f}); float32 products: "
-          f"{'oneDNN' if (onednn_default() if args.onednn == 'auto' else args.onednn == 'on') else 'torch default'}"
+          f"{'oneDNN' if use_onednn else 'torch default'}"
           + (f", bf16 GEMM peak {peaks['bf16-mixed']:.1f} GFLOP/s" if "bf16-mixed" in peaks else "")
           + f"{' (quick: shapes / 5)' if args.quick else ''}")
     print(f"{'shape':10s}{'mode':>20s}{'G':>6s}{'P':>6s}{'|G0|':>5s}{'step s':>8s}{'min s':>7s}{'cells/s':>8s}"
