@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ONEDNN_MIN_WORK', 'onednn_available', 'onednn_default', 'onednn_products', 'linear', 'Linear', 'matmul']
 
-# %% ../nbs/00c_kernels.ipynb #e348edbb
+# %% ../nbs/00c_kernels.ipynb #e8a1c6b9
 import contextlib
 import functools
 import os
@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from .core import GPOVAEInputError
 
-# %% ../nbs/00c_kernels.ipynb #ae5708ce
+# %% ../nbs/00c_kernels.ipynb #c0f52233
 def _linear_op():
     "torch's oneDNN linear op for dense CPU tensors, or None where this torch build lacks it or it answers wrongly"
     if not torch.backends.mkldnn.is_available():
@@ -70,7 +70,7 @@ def _uses_onednn(x:Tensor, weight:Tensor, bias:Tensor|None)->bool:
             and not _cpu_autocast() and weight.ndim == 2 and x.numel() > 0
             and x.numel() * weight.shape[0] >= ONEDNN_MIN_WORK * torch.get_num_threads())
 
-# %% ../nbs/00c_kernels.ipynb #07b78413
+# %% ../nbs/00c_kernels.ipynb #795d4454
 def _dense(t:Tensor)->Tensor:
     "`t` when its rows or columns are contiguous, else a contiguous copy"
     return t if t.is_contiguous() or t.t().is_contiguous() else t.contiguous()
@@ -83,6 +83,7 @@ class _OneDNNLinear(torch.autograd.Function):
     "x W^T + b on 2-D inputs, forward and backward through oneDNN"
     @staticmethod
     def forward(ctx, x, weight, bias):
+        x, weight = _dense(x), _dense(weight)       # a strided operand is copied once, for both passes
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
         return _product(x, weight, bias)
