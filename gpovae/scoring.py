@@ -17,7 +17,7 @@ from .core import GPOVAEInputError, logger, subsample_rows
 from .data import log_normalize
 from .losses import iwelbo
 from .baselines import (additive_baseline, alignment_target_network, control_correlation_network,
-                              effect_magnitude_network, embed_genes, global_mean_baseline, linear_baseline,
+                              effect_magnitude_network, embed_genes, global_mean_baseline, linear_baseline, linear_pca_baseline,
                               modular_response_network, network_deconvolution_network, perturbation_mean_baseline,
                               random_network)
 from .metrics import effect_metrics, grn_statistical_metrics, grn_truth_metrics, read_edge_file, statistics_at_k
@@ -60,7 +60,8 @@ def _baselines(setting:str, perturbations:list, train_effects:DataFrame, embeddi
     if setting == "seen":
         makers["perturbation_mean"] = lambda: perturbation_mean_baseline(train_effects, perturbations)
     else:
-        makers["linear"] = lambda: linear_baseline(train_effects, embeddings, perturbations, sep=sep)
+        makers["linear"] = lambda: linear_pca_baseline(train_effects, perturbations, sep=sep)
+        makers["linear_control"] = lambda: linear_baseline(train_effects, embeddings, perturbations, sep=sep)
     if setting == "combos":
         makers["additive"] = lambda: additive_baseline(singles, perturbations, sep=sep)
     predictions = {}

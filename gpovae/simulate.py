@@ -147,11 +147,13 @@ def _sample_counts(
     mt_columns:np.ndarray, # (M,) columns of MT- genes
     nb_theta:float,        # NB inverse dispersion
     rng:np.random.Generator,
+    log_shift:np.ndarray|None=None, # (n, G) added to log x (the hidden programme), or None
 )->sp.csr_matrix:          # (n, G) float32 counts
     "Negative binomial counts of a chunk of cells around their interpolated steady states"
     k = np.clip(np.searchsorted(grid, efficiency, side="right") - 1, 0, len(grid) - 2)
     w = ((efficiency - grid[k]) / (grid[k + 1] - grid[k]))[:, None]
     log_x = (1.0 - w) * states[condition, k] + w * states[condition, k + 1]
+    if log_shift is not None: log_x = log_x + log_shift
     x = np.exp(log_x - log_x.max(axis=1, keepdims=True))
     x[:, mt_columns] *= mt_factor[:, None]
     mu = (library / x.sum(axis=1))[:, None] * x
@@ -223,6 +225,53 @@ def _allocate_cells(n_cells:int, n_labels:int, control_fraction:float, rng:np.ra
     condition = np.repeat(np.arange(n_labels + 1), np.concatenate([[n_control], per_label]))
     return rng.permutation(condition)
 
+# %% ../nbs/00_simulate.ipynb #h4rd0cd1
+def _block_pairs(edges:pd.DataFrame, singles:list[str])->np.ndarray:
+    "Row positions of the edges whose source and target are both perturbed"
+    return np.flatnonzero(edges.source.isin(singles).to_numpy() & edges.target.isin(singles).to_numpy())
+
+def _mediate_edges(edges:pd.DataFrame, singles:list[str], network_genes:list[str], fraction:float,
+                   rng:np.random.Generator)->pd.DataFrame: # edges with a share of the block rerouted, sorted
+    "Reroute `fraction` of the edges between perturbed genes through an unperturbed mediator: a -> m -> b"
+    block = _block_pairs(edges, singles)
+    chosen = block[rng.random(len(block)) < fraction]
+    fresh = np.setdiff1d(network_genes, np.concatenate([singles, edges.source.unique()]))  # regulate nothing yet
+    chosen = chosen[:len(fresh)]
+    mediators = rng.choice(fresh, size=len(chosen), replace=False)       # one mediator per rerouted edge
+    first_sign = np.where(rng.random(len(chosen)) < 0.5, 1, -1)
+    old = edges.iloc[chosen]
+    second_sign = old.sign.to_numpy() * first_sign   # the path keeps the edge's overall sign
+    magnitude = old.weight.abs().to_numpy()
+    steps = pd.DataFrame({"source": np.concatenate([old.source.to_numpy(), mediators]),
+                          "target": np.concatenate([mediators, old.target.to_numpy()]),
+                          "weight": np.concatenate([first_sign * magnitude, second_sign * magnitude]),
+                          "sign": np.concatenate([first_sign, second_sign]).astype(np.int64)})
+    kept = edges.drop(index=edges.index[chosen])
+    merged = pd.concat([kept, steps], ignore_index=True).drop_duplicates(["source", "target"], keep="last")
+    return merged.sort_values(["source", "target"], ignore_index=True)
+
+def _feedback_edges(edges:pd.DataFrame, singles:list[str], fraction:float, activation_fraction:float,
+                    rng:np.random.Generator)->pd.DataFrame: # edges plus reverse edges, sorted
+    "Close a two-gene loop b -> a on `fraction` of the edges a -> b between perturbed genes"
+    block = edges.iloc[_block_pairs(edges, singles)]
+    present = set(zip(edges.source, edges.target))
+    chosen = block[rng.random(len(block)) < fraction]
+    chosen = chosen[[(b, a) not in present for a, b in zip(chosen.source, chosen.target)]]
+    sign = np.where(rng.random(len(chosen)) < activation_fraction, 1, -1)
+    loops = pd.DataFrame({"source": chosen.target.to_numpy(), "target": chosen.source.to_numpy(),
+                          "weight": sign * rng.uniform(0.8, 2.0, size=len(chosen)), "sign": sign.astype(np.int64)})
+    return pd.concat([edges, loops], ignore_index=True).sort_values(["source", "target"], ignore_index=True)
+
+def _confounder(kind:np.ndarray, n_singles:int, pairs_index:list, sd:float, rng:np.random.Generator)->tuple:
+    "(G,) loading of each gene on the hidden programme and (labels + 1,) mean level per condition (control first)"
+    network = np.flatnonzero(kind == "network")
+    loading = np.zeros(len(kind))
+    loaded = rng.choice(network, size=max(1, int(round(0.2 * len(network)))), replace=False)
+    loading[loaded] = sd * rng.standard_normal(len(loaded))
+    single_shift = np.where(rng.random(n_singles) < 1 / 3, rng.choice([-1.0, 1.0], size=n_singles), 0.0)
+    combo_shift = [single_shift[i] + single_shift[j] for i, j in pairs_index]
+    return loading, np.concatenate([[0.0], single_shift, combo_shift])
+
 # %% ../nbs/00_simulate.ipynb #8885c2c3
 def _check_simulation(settings:dict, n_network:int)->int:
     "Fail on impossible settings before any work, naming the fix; the number of regulators to use"
@@ -237,6 +286,11 @@ def _check_simulation(settings:dict, n_network:int)->int:
     if not s["target_module_edges"] >= 0:
         raise GPOVAEInputError(f"target_module_edges={s['target_module_edges']} must be >= 0; e.g. 1.5 (0: no added edges)")
     _check_regulation(s["regulation"])
+    for name in ("feedback_fraction", "mediated_fraction"):
+        if not 0 <= s[name] <= 1:
+            raise GPOVAEInputError(f"{name}={s[name]} is not a fraction in [0, 1]; e.g. 0.5 (0: off)")
+    if not s["confounder_sd"] >= 0:
+        raise GPOVAEInputError(f"confounder_sd={s['confounder_sd']} must be >= 0; e.g. 0.5 (0: no hidden programme)")
     if not s["edge_weight_scale"] > 0:
         raise GPOVAEInputError(f"edge_weight_scale={s['edge_weight_scale']} must be > 0; e.g. 1.0 (strong) or 0.5")
     return n_regulators
@@ -248,6 +302,10 @@ def _network_and_targets(network_genes:list, n_regulators:int, s:dict, rng)->tup
     if s["connected_targets"]:
         edges = _module_edges(edges, singles, int(np.ceil(s["target_module_edges"] * s["n_perturbations"])),
                               s["activation_fraction"], rng)
+    if s["mediated_fraction"] > 0:
+        edges = _mediate_edges(edges, singles, network_genes, s["mediated_fraction"], rng)
+    if s["feedback_fraction"] > 0:
+        edges = _feedback_edges(edges, singles, s["feedback_fraction"], s["activation_fraction"], rng)
     return edges.assign(weight=edges.weight * s["edge_weight_scale"]), singles, pairs
 
 def _basal_expression(kind:np.ndarray, rng)->np.ndarray:
@@ -266,17 +324,32 @@ def _weight_matrix(edges:pd.DataFrame, column:dict, n_genes:int, regulation:str)
         edges = edges.assign(weight=np.asarray(W[sources, targets]).ravel())
     return W, edges
 
-def _true_effects(W, basal, targets, a:float, b:float, regulation:str, labels:list, names:list)->tuple:
+def _true_effects(W, basal, targets, a:float, b:float, regulation:str, labels:list, names:list,
+                  confounder:tuple|None=None)->tuple:
     "(steady states per condition and knock-down level, the knock-down grid, noise-free effects per label)"
     nodes = beta_dist.ppf((np.arange(8) + 0.5) / 8, a, b)
     grid = np.unique(np.concatenate([[0.0], np.minimum(nodes, 0.99), [0.99]]))
     states = _condition_states(W, np.log(basal), targets, grid, regulation)
-    profile = _log2_normalized(states[:, np.isin(grid, np.minimum(nodes, 0.99))]).mean(axis=1)
-    profile[0] = _log2_normalized(states[0, 0])
+    at_nodes = states[:, np.isin(grid, np.minimum(nodes, 0.99))]
+    if confounder is None:
+        profile = _log2_normalized(at_nodes).mean(axis=1)
+        profile[0] = _log2_normalized(states[0, 0])
+    else:
+        profile = _confounded_profile(at_nodes, states[0, 0], *confounder)
     return states, grid, pd.DataFrame(profile[1:] - profile[0], index=labels[1:], columns=names)
 
-def _cells(n_cells:int, n_labels:int, a:float, b:float, s:dict, rng)->dict:
-    "Per cell: condition, knock-down efficiency, artifact and doublet flags, library size, MT multiplier"
+def _confounded_profile(at_nodes:np.ndarray, control_state:np.ndarray, loading:np.ndarray, shift:np.ndarray)->np.ndarray:
+    "(C, G) expected log2-normalised profiles averaged over efficiency nodes and the hidden programme's level"
+    z, w = np.polynomial.hermite_e.hermegauss(8)
+    w = w / w.sum()
+    level = shift[:, None] + z[None, :]                                      # (C, Q) levels of each condition
+    shifted = at_nodes[:, :, None, :] + level[:, None, :, None] * loading    # (C, E, Q, G)
+    profile = np.einsum("ceqg,q->cg", _log2_normalized(shifted), w) / at_nodes.shape[1]
+    profile[0] = w @ _log2_normalized(control_state + z[:, None] * loading)
+    return profile
+
+def _cells(n_cells:int, n_labels:int, a:float, b:float, s:dict, rng, shift:np.ndarray|None=None)->dict:
+    "Per cell: condition, knock-down efficiency, artifact and doublet flags, library size, MT multiplier, hidden level"
     condition = _allocate_cells(n_cells, n_labels, s["control_fraction"], rng)
     efficiency = np.where(condition > 0, np.minimum(rng.beta(a, b, size=n_cells), 0.99), 0.0)
     if s["escape_fraction"] > 0:    # drawn only then, so that screens without escapers stay as they were
@@ -289,17 +362,20 @@ def _cells(n_cells:int, n_labels:int, a:float, b:float, s:dict, rng)->dict:
     is_doublet[flagged[n_artifact:n_artifact + n_doublet]] = True
     library = s["library_size"] * np.exp(s["library_sd"] * rng.standard_normal(n_cells))
     library[is_artifact] *= s["artifact_library_factor"]
+    confounder = None if shift is None else shift[condition] + rng.standard_normal(n_cells)
     return dict(condition=condition, efficiency=efficiency, is_artifact=is_artifact, is_doublet=is_doublet,
-                library=library, mt_factor=np.where(is_artifact, s["artifact_mt_factor"], 1.0))
+                library=library, mt_factor=np.where(is_artifact, s["artifact_mt_factor"], 1.0), confounder=confounder)
 
-def _screen_counts(states, grid, cells:dict, mt_columns, nb_theta:float, n_threads:int|None, rng)->sp.csr_matrix:
+def _screen_counts(states, grid, cells:dict, mt_columns, nb_theta:float, n_threads:int|None, rng,
+                   loading:np.ndarray|None=None)->sp.csr_matrix:
     "Counts of every cell, sampled in chunks on threads (each chunk its own spawned generator), then doublets"
     n_cells = len(cells["condition"])
     starts = range(0, n_cells, _CHUNK)
     def sample(start, chunk_rng):
         rows = slice(start, start + _CHUNK)
+        hidden = None if loading is None else cells["confounder"][rows, None] * loading
         return _sample_counts(states, grid, cells["condition"][rows], cells["efficiency"][rows], cells["library"][rows],
-                              cells["mt_factor"][rows], mt_columns, nb_theta, chunk_rng)
+                              cells["mt_factor"][rows], mt_columns, nb_theta, chunk_rng, hidden)
     n_threads = min(4, os.cpu_count() or 1) if n_threads is None else n_threads
     with ThreadPoolExecutor(max(1, n_threads)) as pool:
         X = sp.vstack(list(pool.map(sample, starts, rng.spawn(len(starts)))), format="csr")
@@ -344,6 +420,9 @@ def simulate_perturbseq(
     target_module_edges:float=1.5, # with connected_targets: at least this many true edges between perturbed genes per perturbed gene
     regulation:str="hill",         # steady-state model: "hill" (saturating) or "linear" (linear in log space)
     edge_weight_scale:float=1.0,   # multiplies every edge weight (< 1: weaker propagation; see `REGIMES`)
+    feedback_fraction:float=0.0,   # share of edges between perturbed genes that get a reverse edge (two-gene loops)
+    mediated_fraction:float=0.0,   # share of edges between perturbed genes rerouted through an unperturbed mediator
+    confounder_sd:float=0.0,       # sd of the loadings of a hidden cell-state programme (0: none)
 )->AnnData: # raw counts (CSR float32) with obs labels and flags, uns grn_true, true_effects, simulation
     "Simulate a seeded CRISPRi Perturb-seq screen on a known signed GRN, with artifacts, doublets and true effects"
     settings = {name: value for name, value in locals().items() if name != "n_threads"}   # recorded in uns
@@ -359,14 +438,22 @@ def simulate_perturbseq(
     W, edges = _weight_matrix(edges, column, n_genes, regulation)
     a = efficiency_mean * efficiency_concentration
     b = (1.0 - efficiency_mean) * efficiency_concentration
-    states, grid, true_effects = _true_effects(W, basal, targets, a, b, regulation, labels, names)
-    cells = _cells(n_cells, len(labels) - 1, a, b, settings, rng)
-    X = _screen_counts(states, grid, cells, np.flatnonzero(kind == "mt"), nb_theta, n_threads, rng)
+    confounder = None
+    if confounder_sd > 0:
+        confounder = _confounder(kind, len(singles), [(singles.index(first), singles.index(second)) for first, second in pairs],
+                                 confounder_sd, rng)
+    states, grid, true_effects = _true_effects(W, basal, targets, a, b, regulation, labels, names, confounder)
+    cells = _cells(n_cells, len(labels) - 1, a, b, settings, rng, None if confounder is None else confounder[1])
+    loading = None if confounder is None else confounder[0]
+    X = _screen_counts(states, grid, cells, np.flatnonzero(kind == "mt"), nb_theta, n_threads, rng, loading)
     obs = pd.DataFrame({perturbation_key: pd.Categorical(np.asarray(labels)[cells["condition"]], categories=labels),
                         "true_artifact": cells["is_artifact"], "true_doublet": cells["is_doublet"],
                         "true_efficiency": cells["efficiency"]}, index=[f"cell{i:06d}" for i in range(n_cells)])
     var = pd.DataFrame({"true_perturbed": np.isin(names, singles), "true_regulator": np.isin(names, edges.source)},
                        index=names)
+    if confounder is not None:
+        obs["true_confounder"] = cells["confounder"]
+        var["true_confounder_loading"] = loading
     logger.info("simulated %d cells x %d genes, %d perturbation labels, %d edges", n_cells, n_genes,
                 len(labels) - 1, len(edges))
     return AnnData(X=X, obs=obs, var=var, uns={"grn_true": edges, "true_effects": true_effects,
