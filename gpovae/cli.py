@@ -7,7 +7,9 @@ __all__ = ['simulate', 'train', 'demo', 'evaluate_run', 'predict', 'export_grn',
 
 # %% ../nbs/08_cli.ipynb #183ce575
 import argparse
+import csv
 import errno
+import json
 import sys
 from pathlib import Path
 
@@ -104,19 +106,33 @@ def demo(
                  overwrite=overwrite)
 
 # %% ../nbs/08_cli.ipynb #e384c4ab
-def _networks(network:list|None, undirected:list|None)->dict:
-    "Known networks from NAME=FILE flags: directed, unless NAME is also given to --undirected"
+def _named(items:list|None, flag:str, example:str)->dict:
+    "{NAME: VALUE} of repeated NAME=VALUE flags"
+    values = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not (sep and name and value):
+            raise GPOVAEInputError(f"{flag} {item!r}: write NAME=VALUE, e.g. {flag} {example}")
+        values[name] = value
+    return values
+
+def _networks(network:list|None, undirected:list|None, min_score:list|None=None, id_map:list|None=None)->dict:
+    "Known networks from NAME=FILE flags: directed, unless NAME is also given to --undirected; score cut-offs and identifier maps by NAME"
     from gpovae.metrics import read_edge_file
-    files = {}
-    for item in network or []:
-        name, sep, path = item.partition("=")
-        if not (sep and name and path):
-            raise GPOVAEInputError(f"--network {item!r}: write NAME=FILE, e.g. --network TRRUST=trrust.tsv")
-        files[name] = path
-    unknown = sorted(set(undirected or []) - set(files))
-    if unknown:
-        raise GPOVAEInputError(f"--undirected {unknown[0]}: no --network {unknown[0]}=FILE was given")
-    return {name: read_edge_file(path, directed=name not in (undirected or [])) for name, path in files.items()}
+    files = _named(network, "--network", "TRRUST=trrust.tsv")
+    cutoffs = _named(min_score, "--min-score", "STRING=700")
+    maps = _named(id_map, "--id-map", "STRING=9606.protein.info.v12.0.txt.gz")
+    for flag, names in (("--undirected", undirected or []), ("--min-score", cutoffs), ("--id-map", maps)):
+        unknown = sorted(set(names) - set(files))
+        if unknown:
+            raise GPOVAEInputError(f"{flag} {unknown[0]}: no --network {unknown[0]}=FILE was given")
+    for name, value in cutoffs.items():
+        try:
+            cutoffs[name] = float(value)
+        except ValueError:
+            raise GPOVAEInputError(f"--min-score {name}={value}: the cut-off must be a number, e.g. 700") from None
+    return {name: read_edge_file(path, directed=name not in (undirected or []), min_score=cutoffs.get(name),
+                                 id_map=maps.get(name)) for name, path in files.items()}
 
 def evaluate_run(
     run:str,                    # run directory written by train or demo
@@ -124,6 +140,8 @@ def evaluate_run(
     truth:str|None=None,        # edge file (source, target) of the true network, scored as directed
     network:list|None=None,     # NAME=FILE known networks (repeat the flag)
     undirected:list|None=None,  # NAMEs of --network files whose edges have no direction (repeat the flag)
+    min_score:list|None=None,   # NAME=SCORE: keep that network's edges with combined_score >= SCORE
+    id_map:list|None=None,      # NAME=FILE: map that network's identifiers to gene symbols (STRING's protein.info)
 )->dict:                        # the metrics (also written to run/metrics.json)
     "Score a run again on its test cells, optionally against known networks, and rewrite metrics.json"
     from gpovae import run as runs
@@ -136,7 +154,7 @@ def evaluate_run(
         settings["data"] = str(Path(data).expanduser().absolute())
     if not Path(settings["data"]).is_file():
         raise GPOVAEInputError(f"the screen of this run, {settings['data']}, is not there; pass --data with its current path")
-    networks = _networks(network, undirected)
+    networks = _networks(network, undirected, min_score, id_map)
     known = read_edge_file(truth, directed=True) if truth else None
     with runs.run_lock(folder), command_threads(settings["fit"].get("cpu_threads")):
         prepared = prepare_screen(read_screen(settings["data"], settings.get("backed", False)), settings)
@@ -181,6 +199,44 @@ def predict(
 # %% ../nbs/08_cli.ipynb #32e3830e
 _GRN_FORMATS = {".csv": "csv", ".graphml": "graphml", ".json": "json"}
 
+def _saved_edges(folder:Path, threshold:float, top_k:int|None)->list|None:
+    "The edges asked for, from the run's grn_scores.npz (numpy only, in `GPOVAE.grn`'s order); None for runs that saved no weights"
+    import numpy as np
+    with np.load(folder/"grn_scores.npz") as scores:
+        if "weight" not in scores:
+            return None
+        probs, weights, sign, nodes = scores["probability"], scores["weight"], scores["sign"], scores["nodes"]
+    src, tgt = np.nonzero(~np.eye(len(nodes), dtype=bool))
+    p = probs[src, tgt]
+    order = np.lexsort((tgt, src, -p))              # by probability, then source, then target, as edge_table
+    order = order[:top_k] if top_k is not None else order[p[order] > threshold]
+    modes = {1: "activation", -1: "repression", 0: "unknown"}
+    return [{"source": str(nodes[src[i]]), "target": str(nodes[tgt[i]]), "probability": str(float(p[i])),
+             "weight": str(float(weights[src[i], tgt[i]])), "mode": modes[int(sign[src[i], tgt[i]])]} for i in order]
+
+def _model_edges(folder:Path, threshold:float, top_k:int|None)->list:
+    "The edges asked for, from the trained model (slow: loads torch and the model)"
+    from gpovae.run import load_run
+    model, _ = load_run(folder)
+    edges = model.grn(threshold=threshold, top_k=top_k)
+    return [{k: str(v) for k, v in row.items()} for row in edges.to_dict(orient="records")]
+
+def _write_edges(rows:list, chosen:str, part:Path):
+    "Write edge rows (strings, as read from a CSV) as csv, json or graphml"
+    columns = list(rows[0]) if rows else ["source", "target", "probability", "weight", "mode"]
+    numbers = [{k: float(v) if k in ("probability", "weight") else v for k, v in row.items()} for row in rows]
+    if chosen == "csv":
+        with open(part, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    elif chosen == "json":
+        part.write_text(json.dumps(numbers, indent=1))
+    else:
+        import pandas as pd
+        from gpovae.grn_plot import write_graphml
+        write_graphml(pd.DataFrame(numbers, columns=columns), part)
+
 def export_grn(
     run:str,                # run directory
     out:str,                # file to write: .csv, .graphml or .json
@@ -189,24 +245,23 @@ def export_grn(
     top_k:int|None=None,    # ... or the k most probable edges
 )->Path:                    # the file written
     "Export the learned GRN as an edge list (CSV), GraphML or JSON"
-    from gpovae.grn_plot import write_graphml
-    from gpovae.run import atomic_path, load_run
+    from gpovae.run import atomic_path, check_run
     out = Path(out)
     chosen = format or _GRN_FORMATS.get(out.suffix.lower())
     if chosen is None:
         raise GPOVAEInputError(f"--out {out}: end the name in .csv, .graphml or .json, or pass --format")
-    model, _ = load_run(Path(run))
-    edges = model.grn(threshold=threshold, top_k=top_k)
+    if top_k is not None and top_k < 0:
+        raise GPOVAEInputError(f"--top-k {top_k}: give a number of edges >= 0")
+    folder = check_run(run)
+    rows = _saved_edges(folder, threshold, top_k)
+    if rows is None:
+        rows = _model_edges(folder, threshold, top_k)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as part:
-        if chosen == "csv":
-            edges.to_csv(part, index=False)
-        elif chosen == "json":
-            edges.to_json(part, orient="records", indent=1)
-        else:
-            write_graphml(edges, part)
-    say(f"wrote {out}: {len(edges)} edges ({chosen})")
+        _write_edges(rows, chosen, part)
+    say(f"wrote {out}: {len(rows)} edges ({chosen})")
     return out
+
 
 # %% ../nbs/08_cli.ipynb #2406c023
 def _build_parser()->argparse.ArgumentParser:

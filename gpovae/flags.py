@@ -54,7 +54,11 @@ def run_settings(base:dict, flags:dict)->dict:
 # %% ../nbs/08c_flags.ipynb #7d57829e
 _PYTHON_ARGUMENT = re.compile(r"(?<![\w.\-'\"\[])([a-z][a-z0-9_]*)=(None|True|False|'[^']*'|\"[^\"]*\"|\.\.\.|[\w.\-/]+)")
 _PYTHON_ONLY = {"(or use detect_control)": "(or leave out --control to detect it)",
-                "(see detect_control)": "(or leave out --control to detect it)"}
+                "(see detect_control)": "(or leave out --control to detect it)",
+                "drop them (filter_perturbations)": "remove their cells from the .h5ad",
+                "use normalised labels (normalize_labels)": "write them as the data labels them, combinations as A+B"}
+_NUMPY_SCALAR = re.compile(r"np\.(?:str_|int\d*|float\d*|bool_?)\(([^()]*)\)")   # np.str_('ATF2') -> 'ATF2'
+
 
 def flags_of(parser:argparse.ArgumentParser)->dict:
     "{argument name: its long flags} of a parser, e.g. {'doublets': ['--doublets', '--no-doublets']}"
@@ -83,6 +87,7 @@ def in_flags(
     def rewrite(match):
         name, value = match.groups()
         return _as_flag(flags[name], value) if name in flags else match.group(0)
+    message = _NUMPY_SCALAR.sub(r"\1", message)
     message = _PYTHON_ARGUMENT.sub(rewrite, message)
     for phrase, words in _PYTHON_ONLY.items():
         message = message.replace(phrase, words)
@@ -93,11 +98,11 @@ def in_flags(
 
 # %% ../nbs/08c_flags.ipynb #44708864
 class _PrepareDefault:
-    "`prepare`'s default of one argument, looked up only when help is printed (importing `prepare` is slow)"
+    "`prepare`'s default of one argument, looked up only when help is printed (read from its source: `gpovae.run.prepare_arguments`)"
     def __init__(self, name:str): self.name = name
     def __str__(self):
-        from gpovae.prepared import prepare
-        default = _default(prepare, self.name)
+        from gpovae.run import prepare_arguments
+        default = prepare_arguments()[self.name]
         return {True: "yes", False: "no"}.get(default, default) if isinstance(default, bool) else str(default)
 
 def _with_prepare_default(action:argparse.Action):
@@ -188,8 +193,13 @@ def _evaluate_flags(ev:argparse.ArgumentParser, evaluate):
     ev.add_argument("run", help="run directory")
     ev.add_argument("--data", help="the screen's .h5ad, if it moved since training")
     ev.add_argument("--truth", help="edge file of the true network (source, target), scored as directed")
-    ev.add_argument("--network", action="append", metavar="NAME=FILE", help="a known network; repeat for several")
+    ev.add_argument("--network", action="append", metavar="NAME=FILE",
+                    help="a known network, as TRRUST or STRING distribute it (headerless or not); repeat for several")
     ev.add_argument("--undirected", action="append", metavar="NAME", help="score --network NAME as undirected (e.g. STRING)")
+    ev.add_argument("--min-score", action="append", metavar="NAME=SCORE",
+                    help="keep the edges of --network NAME with combined_score >= SCORE (STRING's files: 0-1000; 700 = high confidence)")
+    ev.add_argument("--id-map", action="append", metavar="NAME=FILE",
+                    help="map the identifiers of --network NAME to gene symbols (STRING: 9606.protein.info.v12.0.txt.gz)")
 
 def _predict_flags(pr:argparse.ArgumentParser, predict):
     "Flags of `gpovae predict`: the run, the perturbations and the output file"

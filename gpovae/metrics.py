@@ -6,6 +6,8 @@
 __all__ = ['effect_metrics', 'read_edge_file', 'grn_truth_metrics', 'grn_statistical_metrics', 'statistics_at_k']
 
 # %% ../nbs/06_metrics.ipynb #246e56bb
+import csv
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -93,27 +95,94 @@ def effect_metrics(
     return out
 
 # %% ../nbs/06_metrics.ipynb #f944abbe
+_SOURCE_NAMES = ("source", "tf", "regulator", "from", "node1", "protein1", "gene1")
+_TARGET_NAMES = ("target", "to", "node2", "protein2", "gene2")
+_SCORE_NAMES = ("combined_score", "score")
+_TRRUST_MODES = {"Activation", "Repression", "Unknown"}
+
+def _column_name(name)->str:
+    "A column name as matched: without a leading #, stripped, lower case"
+    return str(name).strip().lstrip("#").strip().lower()
+
+def _file_layout(path:Path, header:bool|None)->tuple[str, bool]:
+    "The separator of an edge file and whether its first line is a header (detected unless `header` is given)"
+    with (gzip.open if path.name.lower().endswith(".gz") else open)(path, "rt") as handle:
+        line = handle.readline().rstrip("\r\n")
+    sep = "," if path.name.lower().removesuffix(".gz").endswith(".csv") else "\t" if "\t" in line else " "
+    names = {_column_name(name) for name in line.split(sep)}
+    if header is None:
+        header = line.startswith("#") or bool(names & set(_SOURCE_NAMES) and names & set(_TARGET_NAMES))
+    return sep, header
+
+def _name_columns(table:DataFrame, header:bool)->DataFrame:
+    "Columns source, target (found under their usual names, or the first two of a headerless file), the rest kept"
+    if not header:
+        names = ["source", "target"][:table.shape[1]]
+        if table.shape[1] == 4 and set(table[2].dropna().astype(str)) <= _TRRUST_MODES:
+            names += ["mode", "pmid"]
+        table.columns = names + [f"column{i + 1}" for i in range(len(names), table.shape[1])]
+        return table
+    table.columns = [_column_name(c) for c in table.columns]
+    for wanted, usual in (("source", _SOURCE_NAMES), ("target", _TARGET_NAMES)):
+        found = next((name for name in usual if name in table.columns), None)
+        if found is not None and wanted not in table.columns:
+            table = table.rename(columns={found: wanted})
+    return table
+
+
+# %% ../nbs/06_metrics.ipynb #dab26222
+def _keep_scores(edges:DataFrame, min_score:float|None, name:str)->DataFrame:
+    "Edges whose combined_score (or score) is at least `min_score`"
+    if min_score is None:
+        return edges
+    column = next((c for c in _SCORE_NAMES if c in edges.columns), None)
+    if column is None:
+        raise GPOVAEInputError(f"{name}: a score cut-off was given but the file has no combined_score or score column; leave it out")
+    return edges[pd.to_numeric(edges[column], errors="coerce") >= min_score]
+
+def _to_symbols(edges:DataFrame, id_map, name:str)->DataFrame:
+    "Edges with identifiers replaced by gene symbols from `id_map` (first column id, second symbol)"
+    if id_map is None:
+        if edges.source.str.match(r"\d+\.ENS\w*P\d").any():
+            raise GPOVAEInputError(f"{name} names STRING proteins (e.g. {edges.source.iloc[0]}), not genes; pass the "
+                                   "organism's protein.info file from string-db.org/cgi/download as id_map (--id-map)")
+        return edges
+    id_map = Path(id_map)
+    if not id_map.is_file():
+        raise GPOVAEInputError(f"identifier map {id_map} does not exist; pass a file of identifier and gene symbol columns")
+    sep, _ = _file_layout(id_map, header=False)
+    table = pd.read_csv(id_map, sep=sep, header=None, usecols=[0, 1], dtype=str, quoting=csv.QUOTE_NONE)
+    symbol = dict(zip(table[0].str.strip(), table[1].str.strip()))
+    mapped = edges.assign(source=edges.source.map(symbol), target=edges.target.map(symbol))
+    kept = mapped.dropna(subset=["source", "target"])
+    if len(kept) < len(edges):
+        logger.info(f"{name}: dropped {len(edges) - len(kept)} edges whose identifiers are not in {id_map.name}")
+    return kept
+
+
+# %% ../nbs/06_metrics.ipynb #c67a5769
 def read_edge_file(
-    path:str|Path,        # .tsv/.txt/.csv, optionally .gz
+    path:str|Path,           # .tsv/.txt/.csv, optionally .gz; TRRUST's and STRING's downloads as they are
     directed:bool|None=None, # False: store undirected pairs once (sorted); None: as written
-    header:bool=True,     # False: no header line; columns 0 and 1 are source and target
-)->DataFrame:             # columns source, target (str) + the file's other columns; attrs["directed"]
-    "Read a known network (source/target edge list) from a TSV/CSV file, gzipped or not"
+    header:bool|None=None,   # None: detect; True/False: the first line is/is not a header
+    min_score:float|None=None, # keep edges whose combined_score (or score) is at least this
+    id_map:str|Path|None=None, # file mapping identifiers (first column) to gene symbols (second), e.g. STRING's protein.info
+)->DataFrame:                # columns source, target (str) + the file's other columns; attrs["directed"]
+    "Read a known network (source/target edge list) from a TSV/CSV file as TRRUST or STRING distribute it"
     path = Path(path)
     if not path.is_file():
         raise GPOVAEInputError(f"edge file {path} does not exist; pass the path of a TSV/CSV with source and target columns")
-    name = path.name.lower().removesuffix(".gz")
-    sep = "," if name.endswith(".csv") else "\t"
-    table = pd.read_csv(path, sep=sep, header=0 if header else None)
-    if header: table.columns = [str(c).strip().lower() for c in table.columns]
-    else: table = table.rename(columns={0: "source", 1: "target"})
+    sep, header = _file_layout(path, header)
+    table = _name_columns(pd.read_csv(path, sep=sep, header=0 if header else None, dtype={0: str, 1: str}), header)
     missing = [c for c in ["source", "target"] if c not in table.columns]
     if missing:
-        raise GPOVAEInputError(f"{path.name}: missing column(s) {missing} (found {list(table.columns)[:6]}); rename them to source/target, or pass header=False for a headerless file")
+        raise GPOVAEInputError(f"{path.name}: missing column(s) {missing} (found {list(table.columns)[:6]}); "
+                               "name them source and target (or tf/target, node1/node2, protein1/protein2)")
     edges = table.dropna(subset=["source", "target"]).copy()
     if len(edges) < len(table): logger.info(f"{path.name}: dropped {len(table) - len(edges)} rows without source or target")
     edges["source"] = edges["source"].astype(str).str.strip()
     edges["target"] = edges["target"].astype(str).str.strip()
+    edges = _to_symbols(_keep_scores(edges, min_score, path.name), id_map, path.name)
     if directed is False:
         pairs = np.sort(edges[["source", "target"]].to_numpy(dtype=str), axis=1)
         edges["source"] = pairs[:, 0]
@@ -122,6 +191,7 @@ def read_edge_file(
     edges = edges.reset_index(drop=True)
     edges.attrs["directed"] = directed
     return edges
+
 
 # %% ../nbs/06_metrics.ipynb #a07e1ae1
 def _check_edges(edges:DataFrame, name:str):

@@ -105,7 +105,7 @@ def _read_log(log)->DataFrame:
     return log
 
 def _loss_terms(log:DataFrame)->list:
-    "Names of the terms with a train_ or val_ column holding at least one value; 'loss' first"
+    "Names of the terms with a train_ or val_ column holding at least one value; 'effects' first, then 'loss'"
     terms = []
     for column in log.columns:
         for prefix in ("train_", "val_"):
@@ -113,19 +113,29 @@ def _loss_terms(log:DataFrame)->list:
                 term = str(column)[len(prefix):]
                 if term not in terms:
                     terms.append(term)
-    return sorted(terms, key=lambda term: term != "loss")
+    return sorted(terms, key=lambda term: (term != "effects", term != "loss"))
+
+def _best_epoch(per_epoch:DataFrame)->int|None:
+    "The epoch of the lowest validation effect error (else validation loss), as early stopping picks it"
+    for column in ("val_effects", "val_loss"):
+        if column in per_epoch.columns and per_epoch[column].notna().any():
+            return int(per_epoch[column].idxmin())
+    return None
 
 # %% ../nbs/07_plot.ipynb #9f21a675
+_TITLES = {"effects": "effect error (lower is better)"}
+
 def plot_training_curves(
     log,        # Lightning CSV metrics: a DataFrame or the path of metrics.csv / train_log.csv
     path=None,  # also save the figure here (PNG, 120 dpi)
 )->Figure:      # one axes per logged loss term
-    "Per-epoch training and validation curves of every logged loss term"
+    "Per-epoch curves of the effect error and every logged loss term, the best epoch marked"
     log = _read_log(log)
     terms = _loss_terms(log)
     if not terms:
         raise GPOVAEInputError("`log` has no train_*/val_* column with values; pass the metrics.csv that training wrote")
     per_epoch = log.groupby("epoch").mean(numeric_only=True)
+    best = _best_epoch(per_epoch)
     n_cols = min(3, len(terms))
     n_rows = -(-len(terms) // n_cols)
     fig = _new_figure(3.6 * n_cols, 2.8 * n_rows)
@@ -136,7 +146,9 @@ def plot_training_curves(
             if column in per_epoch.columns and per_epoch[column].notna().any():
                 values = per_epoch[column].dropna()
                 ax.plot(values.index, values.to_numpy(), marker="o", markersize=3, color=color, label=prefix)
-        ax.set_title(term, fontsize=10)
+        if best is not None:
+            ax.axvline(best, color="#2ca02c", linestyle="--", linewidth=1, label=f"best epoch ({best})")
+        ax.set_title(_TITLES.get(term, term), fontsize=10)
         ax.set_xlabel("epoch", fontsize=9)
         ax.legend(fontsize=8, frameon=False)
     for ax in axes[len(terms):]:

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['LOCK_NAME', 'SECTIONS', 'FIT_KEYS', 'atomic_path', 'run_lock', 'run_state', 'check_writable', 'claim_folder',
-           'reopen_run', 'check_settings', 'write_config', 'read_config', 'resolved_settings', 'load_run']
+           'reopen_run', 'prepare_arguments', 'check_settings', 'write_config', 'read_config', 'resolved_settings',
+           'held_out', 'check_run', 'load_run']
 
 # %% ../nbs/08a_run.ipynb #aa3af17a
 import contextlib
@@ -18,7 +19,6 @@ import numpy as np
 import yaml
 
 from .core import GPOVAEInputError
-from .prepared import prepare
 
 # %% ../nbs/08a_run.ipynb #74fe292b
 def _remove(path:Path):
@@ -188,6 +188,16 @@ def _plain(value):
         return value.item()
     return value
 
+def prepare_arguments()->dict:
+    "{argument: default} of `gpovae.prepare`, read from its source: importing `prepare` (scanpy, anndata) takes seconds"
+    import ast
+    import importlib.util
+    tree = ast.parse(Path(importlib.util.find_spec("gpovae.prepared").origin).read_text())
+    function = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "prepare")
+    arguments = function.args.args[1:]                     # after adata
+    defaults = [ast.literal_eval(value) for value in function.args.defaults]
+    return {argument.arg: default for argument, default in zip(arguments, [None] * (len(arguments) - len(defaults)) + defaults)}
+
 def _check_names(values:dict, valid, section:str):
     unknown = sorted(set(values) - set(valid))
     if unknown:
@@ -199,7 +209,7 @@ def check_settings(
     "Fail, naming the valid choices, on a setting that prepare, the model or fit would not accept"
     from gpovae.config import resolve_config
     _check_names(settings, SECTIONS, "top level")
-    _check_names(settings.get("prepare", {}), set(inspect.signature(prepare).parameters) - {"adata"}, "prepare")
+    _check_names(settings.get("prepare", {}), set(prepare_arguments()), "prepare")
     _check_names(settings.get("fit", {}), FIT_KEYS, "fit")
     model = dict(settings.get("model", {}))
     resolve_config(model.pop("preset", "small"), **model)
@@ -209,13 +219,15 @@ def check_settings(
 def write_config(
     folder,         # run directory
     settings:dict,  # sections as described above
+    notes:list=(),  # lines of facts written as comments below the header, e.g. the held-out perturbations
 )->Path:            # folder/config.yaml
     "Write the settings of a run as `folder/config.yaml`, atomically"
     from gpovae import __version__
     values = {"gpovae_version": __version__, **{k: v for k, v in settings.items() if k != "gpovae_version"}}
     path = Path(folder)/"config.yaml"
     with atomic_path(path) as part:
-        part.write_text(_HEADER + yaml.safe_dump(_plain(values), sort_keys=False))
+        comments = "".join(f"# {line}\n" for line in notes)
+        part.write_text(_HEADER + comments + yaml.safe_dump(_plain(values), sort_keys=False))
     return path
 
 def _section(values:dict, name:str, path:Path)->dict:
@@ -256,17 +268,35 @@ def resolved_settings(
     prepared,      # its PreparedData
     model,         # its GPOVAE
 )->dict:           # the settings with every prepare argument and hyperparameter as used
-    "The settings of a run with the values prepare and the model actually used"
-    names = set(inspect.signature(prepare).parameters) - {"adata"}
-    return {**settings, "prepare": {k: v for k, v in prepared.config.items() if k in names}, "model": model.config.to_dict()}
+    "The settings of a run with the values prepare and the model actually used; `max_epochs` only under fit"
+    names = set(prepare_arguments())
+    hyperparameters = model.config.to_dict()
+    fit = {**settings.get("fit", {}), "max_epochs": settings.get("fit", {}).get("max_epochs") or hyperparameters["max_epochs"]}
+    hyperparameters.pop("max_epochs")
+    return {**settings, "prepare": {k: v for k, v in prepared.config.items() if k in names}, "model": hyperparameters, "fit": fit}
+
+def held_out(
+    prepared, # a PreparedData
+)->list:      # sorted labels
+    "The perturbations of the test cells that no training cell carries (what an unseen split held out)"
+    control = prepared.config.get("control")
+    test = set(prepared.labels[prepared.split == "test"]) - set(prepared.labels[prepared.split == "train"]) - {control}
+    return sorted(str(label) for label in test)
+
+def check_run(
+    folder, # run directory
+)->Path:    # the folder, as a Path
+    "Fail unless `folder` is a run directory with a trained model (a quick check: nothing is loaded)"
+    folder = Path(folder)
+    if not (folder/"config.yaml").is_file() or not (folder/"model"/"model.pt").is_file():
+        raise GPOVAEInputError(f"{folder} is not a run directory with a trained model (config.yaml and model/); "
+                               "create one with gpovae train")
+    return folder
 
 def load_run(
     folder, # run directory
 )->tuple:   # (GPOVAE, settings)
     "The trained model and the settings of a run directory"
+    folder = check_run(folder)
     from gpovae.model import GPOVAE
-    folder = Path(folder)
-    if not (folder/"config.yaml").is_file() or not (folder/"model"/"model.pt").is_file():
-        raise GPOVAEInputError(f"{folder} is not a run directory with a trained model (config.yaml and model/); "
-                               "create one with gpovae train")
     return GPOVAE.load(folder/"model"), read_config(folder/"config.yaml")

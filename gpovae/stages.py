@@ -83,10 +83,10 @@ def quiet(verbose:bool=False):
 # %% ../nbs/08d_stages.ipynb #c9732cd7
 def read_screen(path, backed:bool=False, flag:str="--data"):
     "An AnnData from an h5ad file; a missing or unreadable file is one clear error"
-    import anndata
     path = Path(path)
     if not path.is_file():
         raise GPOVAEInputError(f"{flag} {path} does not exist; give the path of an .h5ad file")
+    import anndata
     try:
         return anndata.read_h5ad(path, backed="r" if backed else None)
     except Exception as e:      # h5py and anndata raise many types for a foreign or damaged file
@@ -147,10 +147,15 @@ def prepare_screen(adata, settings:dict):
     say("prepare: QC, GRN nodes, split, control pairing and effects ...")
     with heartbeat("prepare"):
         prepared = prepare(adata, **{"seed": settings.get("seed", 0), **settings["prepare"]})
+    from gpovae.run import held_out
     c = prepared.config
     sizes = [len(prepared.indices_of(split)) for split in ("train", "val", "test")]
+    flagged = int(prepared.artifact.sum())
     say(f"prepare: done in {c['seconds']['total']:.1f} s: {c['n_cells']:,} of {c['n_cells_input']:,} cells kept "
-        f"({sizes[0]:,} train, {sizes[1]:,} validation, {sizes[2]:,} test), {c['n_nodes']} GRN nodes ({c['n_g0']} perturbed)")
+        f"({sizes[0]:,} train, {sizes[1]:,} validation, {sizes[2]:,} test), {c['n_nodes']} GRN nodes ({c['n_g0']} perturbed); "
+        f"{flagged:,} ({flagged / max(c['n_cells'], 1):.1%}) flagged by QC as low quality, kept and modelled as artifacts")
+    if c.get("split", "random") != "random":
+        say(f"prepare: the {c['split']} split holds out {', '.join(held_out(prepared))} (test cells only)")
     return prepared
 
 def _model(prepared, settings:dict, prior):
@@ -198,13 +203,14 @@ def _write(model, prepared, out:Path)->dict:
 
 def print_report(metrics:dict, folder:Path):
     "The end-of-run table of GPO-VAE against its best baselines, and the verdict in words"
-    from gpovae.report import format_summary, summary_table, verdict
+    from gpovae.report import fit_progress, format_summary, progress_lines, summary_table, verdict
     table = summary_table(metrics)
     say(f"\nwrote {folder} (README.txt explains every file)\n")
     say("GPO-VAE against its best baseline on held-out test cells:")
     say(format_summary(table))
     say("\nVerdict:")
-    for line in verdict(table):
+    progress = fit_progress(folder/"train_log.csv") if (folder/"train_log.csv").exists() else None
+    for line in progress_lines(progress)[1:] + verdict(table):
         say(f"- {line}")
     if "grn.n_edges" in metrics and not table["task"].str.startswith("GRN").any():
         say(f"- The learned GRN was not compared with a known network; compare it with "
@@ -213,8 +219,10 @@ def print_report(metrics:dict, folder:Path):
 # %% ../nbs/08d_stages.ipynb #69195d95
 def _train_run(settings:dict, out:Path, resumed:bool)->dict:
     "Read, prepare, train (or continue), evaluate and write: the body of `gpovae train`"
+    if not Path(settings["data"]).is_file():      # before the slow imports
+        raise GPOVAEInputError(f"--data {settings['data']} does not exist; give the path of an .h5ad file")
     from gpovae.metrics import read_edge_file
-    from gpovae.run import resolved_settings, write_config
+    from gpovae.run import held_out, resolved_settings, write_config
     from gpovae.model import GPOVAE
     check_accelerator(settings["fit"])
     prior = read_edge_file(settings["prior_network"]) if settings.get("prior_network") else None
@@ -229,7 +237,9 @@ def _train_run(settings:dict, out:Path, resumed:bool)->dict:
         else:
             model = _model(prepared, settings, prior)
             if not is_worker():
-                write_config(out, resolved_settings(settings, prepared, model))
+                unseen = [f"held out by the {settings['prepare']['split']} split: {', '.join(held_out(prepared))}"
+                          ] if settings["prepare"].get("split", "random") != "random" else []
+                write_config(out, resolved_settings(settings, prepared, model), notes=unseen)
             _fit(model, settings["fit"], out, resumed)
         if is_worker():
             return {}                  # the first process evaluates and writes the run
