@@ -63,7 +63,7 @@ def _check_labels(wanted:list, available:pd.Index, what:str, fix:str):
     "Fail, naming a few of them, when some of `wanted` are not in `available`"
     available = set(available)
     missing = [w for w in wanted if w not in available]
-    if missing: raise GPOVAEInputError(f"{len(missing)} {what} missing (e.g. {missing[:5]}); {fix}")
+    if missing: raise GPOVAEInputError(f"{len(missing)} {what} (e.g. {missing[:5]}); {fix}")
 
 # %% ../nbs/06_metrics.ipynb #0c81f0e2
 def effect_metrics(

@@ -56,7 +56,8 @@ def effects_table(
 BASELINE_NAMES = {
     "perturbation_mean": "mean effect of the same perturbation's training cells",
     "global_mean": "mean of all training effects",
-    "linear": "linear model on gene embeddings",
+    "linear": "published linear model on a PCA of the training effects",
+    "linear_control": "linear model on control-expression gene embeddings",
     "additive": "sum of the single-perturbation effects",
     "effect_magnitude": "effect size of each perturbation on each gene",
     "control_correlation": "gene-gene correlation in control cells",
