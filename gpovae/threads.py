@@ -143,7 +143,10 @@ def auto_threads(
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3       # glibc's mallopt parameters
 _KEEP_BLOCKS_BELOW = 1 << 30                         # while training: blocks up to 1 GiB come from the heap
 _KEEP_FREE_UP_TO = (1 << 31) - 1                     # and free memory at the heap's top stays
-_AFTER_MMAP, _AFTER_TRIM = 32 << 20, 64 << 20        # afterwards: where glibc's dynamic thresholds end up
+_DYNAMIC_TOP = {_M_MMAP_THRESHOLD: 32 << 20, _M_TRIM_THRESHOLD: 64 << 20}   # where glibc's dynamic thresholds end up
+_SOURCES = {_M_MMAP_THRESHOLD: ("glibc.malloc.mmap_threshold", "MALLOC_MMAP_THRESHOLD_"),
+            _M_TRIM_THRESHOLD: ("glibc.malloc.trim_threshold", "MALLOC_TRIM_THRESHOLD_")}
+_open_blocks = 0                                     # `reuse_freed_memory` blocks now open in this process
 
 @functools.cache
 def _glibc():
@@ -155,19 +158,44 @@ def _glibc():
         return None
     return libc
 
+def _bytes(text:str|None)->int|None:
+    "A size as glibc reads it from the environment (decimal, 0x hex), or None"
+    try:
+        return int(text.strip(), 0) if text is not None else None
+    except ValueError:
+        return None
+
+def _thresholds_before(environ=os.environ)->dict:
+    "{mallopt parameter: bytes} in force before a fit: the environment's settings, else the top of glibc's dynamic range"
+    tunables = dict(item.split("=", 1) for item in environ.get("GLIBC_TUNABLES", "").split(":") if "=" in item)
+    before = {}
+    for parameter, (tunable, variable) in _SOURCES.items():
+        value = _bytes(tunables.get(tunable))
+        before[parameter] = value if value is not None else _bytes(environ.get(variable))
+        if before[parameter] is None:
+            before[parameter] = _DYNAMIC_TOP[parameter]
+    return before
+
 @contextlib.contextmanager
 def reuse_freed_memory():
     "While inside, large freed blocks stay in the process for reuse (glibc only); yields whether that is on"
+    global _open_blocks
     libc = _glibc()
     if libc is None:
         yield False
         return
+    if _open_blocks:                 # an outer block holds the settings and restores them
+        yield True
+        return
+    before = _thresholds_before()
     libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_BLOCKS_BELOW)
     libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_FREE_UP_TO)
+    _open_blocks += 1
     try:
         yield True
     finally:
-        libc.mallopt(_M_MMAP_THRESHOLD, _AFTER_MMAP)
-        libc.mallopt(_M_TRIM_THRESHOLD, _AFTER_TRIM)
+        _open_blocks -= 1
+        for parameter, value in before.items():
+            libc.mallopt(parameter, value)
         libc.malloc_trim(0)
 
