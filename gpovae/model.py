@@ -20,7 +20,7 @@ from .core import GPOVAEInputError
 from .predict import dosage_of, expected_effects, grn_edges, latent_means, sample_counts
 from .prepared import PreparedData
 from .setup import build_module, control_cells, module_from_config
-from .train import fit_module
+from .train import FitOptions, fit_module
 
 # %% ../nbs/05a_model.ipynb #337bde50
 @dataclass(frozen=True)
@@ -94,13 +94,16 @@ class GPOVAE(_Predictions):
         resume=None,                  # None, "last" or a checkpoint path
         progress_bar:bool=True,
         cpu_threads:int|str|None="auto", # torch threads while training: "auto" (chapter threads), a number, or None (torch's)
+        verbose:bool=False,           # also Lightning's own output (accelerator lines, tips, its bars, warnings)
     )->"GPOVAE":
         "Train with Lightning (see `train.fit_module`); `history` then says what the fit did; returns self"
         if self.prepared is None:
             raise GPOVAEInputError("this model has no data (it was loaded); create GPOVAE(prepared, ...) to train")
-        self.history = fit_module(self.module, self.prepared, self.config, self.seed, (self.control_x, self.control_covariate),
-                                  max_epochs, accelerator, devices, strategy, precision, out_dir, resume, progress_bar,
-                                  cpu_threads)
+        options = FitOptions(max_epochs=max_epochs, accelerator=accelerator, devices=devices, strategy=strategy,
+                             precision=precision, out_dir=out_dir, resume=resume, progress_bar=progress_bar,
+                             cpu_threads=cpu_threads, verbose=verbose)
+        self.history = fit_module(self.module, self.prepared, self.config, self.seed,
+                                  (self.control_x, self.control_covariate), options)
         return self
 
     def save(self, path):
