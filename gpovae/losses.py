@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
+from .config import Config
 from .core import KEYS, GPOVAEInputError
 from .grn import khop_accumulate, sample_mask, total_effects
 from .likelihoods import cell_log_prob
@@ -122,8 +123,8 @@ def counterfactual_kl(
 # %% ../nbs/04_losses.ipynb #c7f414a2
 def grn_alignment(
     module:GPOVAEModule, batch:dict, rows:Tensor, # batch and its distinct node rows
-    fc_threshold:float=0.4,          # c
-    n_hops:int=5,                    # K
+    fc_threshold:float=Config.fc_threshold, # c
+    n_hops:int=Config.n_hops,        # K
     node_measured:Tensor|None=None,  # (P,) bool: node gene measured; None = all
 )->Tensor:                           # scalar
     "L1 between dosage rows of T_K and (delta - c) on measured node genes, over perturbed cells"
@@ -150,7 +151,7 @@ def total_effect_alignment(
     targets:dict,              # dosage (T, P), effect and se (T, J) on the measured node genes, columns (J,) node index
     n_particles:int=1,         # mask samples
     generator=None,
-    edge_cost:float=2.,        # rho: price of an edge in squared z units
+    edge_cost:float=Config.edge_cost, # rho: price of an edge in squared z units
     huber_delta:float=2.,      # Huber threshold on the z-scale
 )->Tensor:                     # scalar
     "Robust z-scale fit of the signed training effects by total effects through the GRN, plus a price per edge"
@@ -188,14 +189,15 @@ def compute_losses(
     n_train_cells:int,                # N
     n_artifact_cells:int,             # N_a
     *,
-    n_particles:int=5, lambda_grn:float=100., lambda_sparsity:float=1., beta_cf:float=0.1,
-    fc_threshold:float=0.4, n_hops:int=5,
+    n_particles:int=Config.n_particles, lambda_grn:float=Config.lambda_grn,
+    lambda_sparsity:float=Config.lambda_sparsity, beta_cf:float=Config.beta_cf,
+    fc_threshold:float=Config.fc_threshold, n_hops:int=Config.n_hops,
     alpha:float|None=None,            # recon weight of good cells; None = artifact fraction of the batch
     node_measured:Tensor|None=None,   # (P,) bool for the GRN alignment; None = all measured
-    max_zero_rows:int|None=None,      # subsample rows with N_t = 0 (see plated_global)
-    grn_objective:str="total_effect", # "total_effect" (needs `alignment_targets`) or "paper" (K-hop L1 on delta)
+    max_zero_rows:int|None=Config.max_zero_rows, # subsample rows with N_t = 0 (see plated_global)
+    grn_objective:str=Config.grn_objective, # "total_effect" (needs `alignment_targets`) or "paper" (K-hop L1 on delta)
     alignment_targets:dict|None=None, # training effects for `total_effect_alignment`
-    edge_cost:float=2.,               # rho of `total_effect_alignment`
+    edge_cost:float=Config.edge_cost, # rho of `total_effect_alignment`
     generator=None,
 )->LossTerms:
     "All GPO-VAE loss terms for one minibatch (per-cell averages) and their weighted total"
