@@ -279,11 +279,21 @@ def torch_threads(
     finally:
         torch.set_num_threads(before)
 
-def _restore_best(trainer:L.Trainer, plan:TrainingPlan)->None:
-    "Load the weights of the best checkpoint into the plan (and so into its module), if there is one"
+def _restore_best(trainer:L.Trainer, plan:TrainingPlan)->dict|None:
+    "Load the weights of the best checkpoint into the plan (and so into its module); the matching it records, if it was matched already"
     best = trainer.checkpoint_callback.best_model_path
-    if best:
-        plan.load_state_dict(torch.load(best, map_location="cpu", weights_only=True)["state_dict"])
+    if not best: return None
+    saved = torch.load(best, map_location="cpu", weights_only=True)
+    plan.load_state_dict(saved["state_dict"])
+    return saved.get("gpovae_matching")
+
+def _keep_matched(trainer:L.Trainer, plan:TrainingPlan, matching:dict)->None:
+    "Write the matched weights into the best checkpoint, with the matching's history, so that it holds the model a fit returns"
+    best = trainer.checkpoint_callback.best_model_path
+    if not best or not trainer.is_global_zero: return
+    saved = torch.load(best, map_location="cpu", weights_only=True)
+    saved["state_dict"], saved["gpovae_matching"] = plan.state_dict(), matching
+    torch.save(saved, best)
 
 def _history(trainer:L.Trainer, prepared:PreparedData, seconds:float, out_dir:Path, monitor:str, log:Path)->dict:
     "What a fit did: time, epochs, cells per second, monitored metric, best and final scores, log path"
@@ -357,9 +367,12 @@ def _fit_seeded(module:GPOVAEModule, prepared:PreparedData, config:Config, seed:
                            strategy=options.strategy, precision=options.precision)
         seconds = _run_trainer(trainer, plan, loaders, checkpoint)
     if trainer.is_global_zero: _keep_earlier_log(log, earlier)
-    _restore_best(trainer, plan)
-    with torch_threads(threads):
-        matching = _finish(module, prepared, config, control, plan.effect_check, seed)
+    matching = _restore_best(trainer, plan)
+    if matching is None:                        # not matched yet (a fit that resumes without a better epoch was)
+        with torch_threads(threads):
+            matching = _finish(module, prepared, config, control, plan.effect_check, seed)
+        _keep_matched(trainer, plan, matching)
+    module.cpu()
     if temporary and trainer.is_global_zero:
         shutil.rmtree(out_dir/"checkpoints", ignore_errors=True)    # weights are in the module; the log stays
     history = dict(_history(trainer, prepared, seconds, out_dir, monitor, log), cpu_threads=threads, **matching)
