@@ -114,14 +114,8 @@ class GPOVAE(_Predictions):
     def load(cls, path)->"GPOVAE":
         "A model written by `save` (weights loaded with weights_only=True); it predicts without the data"
         config, seed, names, weights, control, history = read_saved(path)
-        module = module_from_config(config, len(names.genes), len(names.nodes), len(names.covariate_names),
-                                    weights.get("node_features"), n_g0=names.n_g0)
-        try:
-            module.load_state_dict(weights)
-        except RuntimeError as error:      # weights of another architecture
-            raise _not_loadable(path, error) from error
         model = cls.__new__(cls)
-        model._attach(config, seed, names, module, control, history=history)
+        model._attach(config, seed, names, _saved_module(path, config, names, weights), control, history=history)
         return model
 
 # %% ../nbs/05a_model.ipynb #f633a189
@@ -150,6 +144,16 @@ def read_saved(path)->tuple:
     except TypeError as error:             # a setting this gpovae does not have
         raise _not_loadable(path, error) from error
     return config, meta["seed"], names, state["module"], (state["control_x"], state["control_covariate"]), meta["history"]
+
+def _saved_module(path, config:Config, names:ScreenNames, weights:dict):
+    "The `GPOVAEModule` of a saved model: rebuilt from its configuration and names, with its weights"
+    module = module_from_config(config, len(names.genes), len(names.nodes), len(names.covariate_names),
+                                weights.get("node_features"), n_g0=names.n_g0)
+    try:
+        module.load_state_dict(weights)
+    except RuntimeError as error:      # weights of another architecture
+        raise _not_loadable(path, error) from error
+    return module
 
 def _not_loadable(path, error:Exception)->GPOVAEInputError:
     "The error for a saved model that this gpovae cannot rebuild (saved by another version)"

@@ -4,14 +4,12 @@
 
 # %% auto #0
 __all__ = ['MAX_CHECKED_PERTURBATIONS', 'MEAN_MARGIN', 'effect_error', 'adam_for', 'TrainingPlan', 'quiet_lightning', 'EpochBar',
-           'torch_threads', 'FitOptions', 'fit_module', 'global_seed']
+           'FitOptions', 'fit_module']
 
 # %% ../nbs/05_train.ipynb #cc053372
 import contextlib
 import logging
 import math
-import os
-import random
 import shutil
 import tempfile
 import time
@@ -32,7 +30,7 @@ from .core import KEYS, GPOVAEInputError, logger, subsample_rows
 from .losses import compute_losses
 from .predict import dosage_of, expected_effects
 from .setup import alignment_targets, control_cells, effects_of_unseen_nodes, match_seen_effects, warm_start_grn
-from .threads import auto_threads, reuse_freed_memory, step_work
+from .threads import global_seed, reuse_freed_memory, torch_threads
 from .loaders import make_loader
 from .prepared import PreparedData, observed_effects
 from .vae import GPOVAEModule
@@ -260,25 +258,6 @@ def _run_trainer(trainer:L.Trainer, plan:TrainingPlan, loaders:tuple, checkpoint
         trainer.fit(plan, *loaders, ckpt_path=checkpoint)
     return time.perf_counter() - start
 
-@contextlib.contextmanager
-def torch_threads(
-    cpu_threads,           # None: leave torch's setting; an int; or "auto": `threads.auto_threads` for `module`
-    module:GPOVAEModule|None=None, config:Config|None=None,
-):
-    "Use the chosen number of torch threads inside the block; the setting before is restored"
-    if cpu_threads == "auto":
-        work = None if module is None else step_work(module, config.batch_size, config.n_particles)
-        cpu_threads = auto_threads(work, max_threads=torch.get_num_threads())
-        logger.info("training with %d torch thread(s) (cpu_threads='auto')", cpu_threads)
-    if cpu_threads is not None and (not isinstance(cpu_threads, int) or cpu_threads < 1):
-        raise GPOVAEInputError(f"cpu_threads={cpu_threads!r}; use a number >= 1, 'auto' or None")
-    before = torch.get_num_threads()
-    try:
-        if cpu_threads: torch.set_num_threads(cpu_threads)
-        yield cpu_threads
-    finally:
-        torch.set_num_threads(before)
-
 def _restore_best(trainer:L.Trainer, plan:TrainingPlan)->dict|None:
     "Load the weights of the best checkpoint into the plan (and so into its module); the matching it records, if it was matched already"
     best = trainer.checkpoint_callback.best_model_path
@@ -377,31 +356,6 @@ def _fit_seeded(module:GPOVAEModule, prepared:PreparedData, config:Config, seed:
         shutil.rmtree(out_dir/"checkpoints", ignore_errors=True)    # weights are in the module; the log stays
     history = dict(_history(trainer, prepared, seconds, out_dir, monitor, log), cpu_threads=threads, **matching)
     return _compare_with_mean(history, prepared, seed)
-
-# %% ../nbs/05_train.ipynb #f2ad5bff
-_SEED_VARIABLES = ("PL_GLOBAL_SEED", "PL_SEED_WORKERS")   # what L.seed_everything writes to the environment
-
-@contextlib.contextmanager
-def global_seed(
-    seed:int,
-    cuda:bool=False,   # also keep and restore the CUDA generators (a fit that may use a GPU)
-):
-    "Seed python's, numpy's and torch's global generators inside the block; their states before come back after"
-    python_state, numpy_state = random.getstate(), np.random.get_state()
-    environment = {name: os.environ.get(name) for name in _SEED_VARIABLES}
-    devices = list(range(torch.cuda.device_count())) if cuda and torch.cuda.is_available() else []
-    with torch.random.fork_rng(devices=devices):
-        L.seed_everything(seed, workers=True, verbose=False)
-        try:
-            yield
-        finally:
-            random.setstate(python_state)
-            np.random.set_state(numpy_state)
-            for name, value in environment.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
 
 # %% ../nbs/05_train.ipynb #4371b3c7
 MEAN_MARGIN = 1.05   # matched seen effects equal the training mean up to noise: warn only beyond 5% worse
