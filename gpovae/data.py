@@ -126,8 +126,20 @@ def _check_names(adata:AnnData, gene_key:str|None):
         raise GPOVAEInputError(f"{len(dups)} cell names are duplicated (e.g. {list(dups[:5])}); "
                                "call adata.obs_names_make_unique()")
 
+def _check_control(raw:pd.Series, perturbation_key:str, control:str, sep:str):
+    "A control label that is not a control spelling must be a label (or part of one) of the data"
+    if control.lower() in _CONTROL_ALIASES:
+        return                                          # control spellings in the data map to it
+    names = {part.strip() for label in raw.astype(str).unique() for part in (label, *label.split(sep))}
+    if control not in names:
+        found = sorted(name for name in names if name.lower() in _CONTROL_ALIASES)
+        hint = f"the control-like labels are {found}; pass one of them" if found else "pass the label of the control cells"
+        raise GPOVAEInputError(f"control={control!r} is not a label of obs[{perturbation_key!r}]: {hint}, "
+                               "or leave control at its default to find them (detect_control)")
+
 def _check_labels(adata:AnnData, perturbation_key:str, control:str, min_cells:int, sep:str):
-    "Control present, perturbed cells present, every perturbation with >= min_cells cells"
+    "Control present (an explicit label must be in the data), perturbed cells present, every perturbation with >= min_cells cells"
+    _check_control(adata.obs[perturbation_key].dropna(), perturbation_key, control, sep)
     labels = normalize_labels(adata.obs[perturbation_key], control=control, sep=sep)
     counts = pd.Series(labels).value_counts()
     if control not in counts.index:

@@ -17,14 +17,19 @@ from torch import Tensor, nn
 from .core import GPOVAEInputError
 
 # %% ../nbs/00c_kernels.ipynb #c0f52233
+def _probes()->list:
+    "(x, weight, bias) cases the oneDNN op must answer as F.linear: with a bias, and with the transposed views of a backward pass"
+    x, w = torch.arange(6.).reshape(2, 3), torch.arange(12.).reshape(4, 3) - 5
+    x_t, w_t = torch.arange(6.).reshape(3, 2).t(), torch.arange(12.).reshape(3, 4).t() - 5    # column-major views
+    return [(x, w, None), (x, w, torch.tensor([1., -2., 3., 0.5])), (x_t, w, None), (x, w_t, None), (x_t, w_t, None)]
+
 def _linear_op():
     "torch's oneDNN linear op for dense CPU tensors, or None where this torch build lacks it or it answers wrongly"
     if not torch.backends.mkldnn.is_available():
         return None
     try:                      # a private op: check that this torch's version takes these arguments and is right
         op = torch.ops.mkldnn._linear_pointwise
-        x, w = torch.arange(6.).reshape(2, 3), torch.arange(12.).reshape(4, 3)
-        return op if torch.allclose(op(x, w, None, "none", [], ""), F.linear(x, w)) else None
+        return op if all(torch.allclose(op(x, w, b, "none", [], ""), F.linear(x, w, b)) for x, w, b in _probes()) else None
     except (AttributeError, RuntimeError, TypeError):
         return None
 

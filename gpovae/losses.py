@@ -122,8 +122,8 @@ def counterfactual_kl(
 # %% ../nbs/04_losses.ipynb #c7f414a2
 def grn_alignment(
     module:GPOVAEModule, batch:dict, rows:Tensor, # batch and its distinct node rows
-    fc_threshold:float=0.4,          # c
-    n_hops:int=5,                    # K
+    fc_threshold:float,              # c (`Config.fc_threshold`)
+    n_hops:int,                      # K (`Config.n_hops`)
     node_measured:Tensor|None=None,  # (P,) bool: node gene measured; None = all
 )->Tensor:                           # scalar
     "L1 between dosage rows of T_K and (delta - c) on measured node genes, over perturbed cells"
@@ -148,9 +148,9 @@ def sparsity(module:GPOVAEModule)->Tensor:
 def total_effect_alignment(
     module:GPOVAEModule,       # a gpo module whose GRN has direct-effect strengths (n_sources)
     targets:dict,              # dosage (T, P), effect and se (T, J) on the measured node genes, columns (J,) node index
+    edge_cost:float,           # rho: price of an edge in squared z units (`Config.edge_cost`)
     n_particles:int=1,         # mask samples
     generator=None,
-    edge_cost:float=2.,        # rho: price of an edge in squared z units
     huber_delta:float=2.,      # Huber threshold on the z-scale
 )->Tensor:                     # scalar
     "Robust z-scale fit of the signed training effects by total effects through the GRN, plus a price per edge"
@@ -188,14 +188,14 @@ def compute_losses(
     n_train_cells:int,                # N
     n_artifact_cells:int,             # N_a
     *,
-    n_particles:int=5, lambda_grn:float=100., lambda_sparsity:float=1., beta_cf:float=0.1,
-    fc_threshold:float=0.4, n_hops:int=5,
+    n_particles:int, lambda_grn:float, lambda_sparsity:float, beta_cf:float, # S, λ_g, λ_s, β
+    fc_threshold:float, n_hops:int,   # c and K of the paper's alignment
+    max_zero_rows:int|None,           # subsample rows with N_t = 0 (see plated_global); None: all
+    grn_objective:str,                # "total_effect" (needs `alignment_targets`) or "paper" (K-hop L1 on delta)
+    edge_cost:float,                  # rho of `total_effect_alignment`
     alpha:float|None=None,            # recon weight of good cells; None = artifact fraction of the batch
     node_measured:Tensor|None=None,   # (P,) bool for the GRN alignment; None = all measured
-    max_zero_rows:int|None=None,      # subsample rows with N_t = 0 (see plated_global)
-    grn_objective:str="total_effect", # "total_effect" (needs `alignment_targets`) or "paper" (K-hop L1 on delta)
     alignment_targets:dict|None=None, # training effects for `total_effect_alignment`
-    edge_cost:float=2.,               # rho of `total_effect_alignment`
     generator=None,
 )->LossTerms:
     "All GPO-VAE loss terms for one minibatch (per-cell averages) and their weighted total"
@@ -216,7 +216,7 @@ def compute_losses(
         if grn_objective == "paper":
             grn = grn_alignment(module, batch, q_samples["rows"], fc_threshold, n_hops, node_measured)
         elif alignment_targets is not None:
-            grn = total_effect_alignment(module, alignment_targets, n_particles, generator, edge_cost)
+            grn = total_effect_alignment(module, alignment_targets, edge_cost, n_particles, generator)
     sparse = sparsity(module) if lambda_sparsity > 0 else zero
     total = recon + kl + plated + beta_cf * cf + lambda_grn * grn + lambda_sparsity * sparse
     return LossTerms(recon, kl, plated, cf, grn, sparse, total)

@@ -20,7 +20,7 @@ from .core import GPOVAEInputError
 from .predict import dosage_of, expected_effects, grn_edges, latent_means, sample_counts
 from .prepared import PreparedData
 from .setup import build_module, control_cells, module_from_config
-from .train import fit_module
+from .train import FitOptions, fit_module
 
 # %% ../nbs/05a_model.ipynb #337bde50
 @dataclass(frozen=True)
@@ -94,13 +94,16 @@ class GPOVAE(_Predictions):
         resume=None,                  # None, "last" or a checkpoint path
         progress_bar:bool=True,
         cpu_threads:int|str|None="auto", # torch threads while training: "auto" (chapter threads), a number, or None (torch's)
+        verbose:bool=False,           # also Lightning's own output (accelerator lines, tips, its bars, warnings)
     )->"GPOVAE":
         "Train with Lightning (see `train.fit_module`); `history` then says what the fit did; returns self"
         if self.prepared is None:
             raise GPOVAEInputError("this model has no data (it was loaded); create GPOVAE(prepared, ...) to train")
-        self.history = fit_module(self.module, self.prepared, self.config, self.seed, (self.control_x, self.control_covariate),
-                                  max_epochs, accelerator, devices, strategy, precision, out_dir, resume, progress_bar,
-                                  cpu_threads)
+        options = FitOptions(max_epochs=max_epochs, accelerator=accelerator, devices=devices, strategy=strategy,
+                             precision=precision, out_dir=out_dir, resume=resume, progress_bar=progress_bar,
+                             cpu_threads=cpu_threads, verbose=verbose)
+        self.history = fit_module(self.module, self.prepared, self.config, self.seed,
+                                  (self.control_x, self.control_covariate), options)
         return self
 
     def save(self, path):
@@ -111,14 +114,8 @@ class GPOVAE(_Predictions):
     def load(cls, path)->"GPOVAE":
         "A model written by `save` (weights loaded with weights_only=True); it predicts without the data"
         config, seed, names, weights, control, history = read_saved(path)
-        module = module_from_config(config, len(names.genes), len(names.nodes), len(names.covariate_names),
-                                    weights.get("node_features"), n_g0=names.n_g0)
-        try:
-            module.load_state_dict(weights)
-        except RuntimeError as error:      # weights of another architecture
-            raise _not_loadable(path, error) from error
         model = cls.__new__(cls)
-        model._attach(config, seed, names, module, control, history=history)
+        model._attach(config, seed, names, _saved_module(path, config, names, weights), control, history=history)
         return model
 
 # %% ../nbs/05a_model.ipynb #f633a189
@@ -147,6 +144,16 @@ def read_saved(path)->tuple:
     except TypeError as error:             # a setting this gpovae does not have
         raise _not_loadable(path, error) from error
     return config, meta["seed"], names, state["module"], (state["control_x"], state["control_covariate"]), meta["history"]
+
+def _saved_module(path, config:Config, names:ScreenNames, weights:dict):
+    "The `GPOVAEModule` of a saved model: rebuilt from its configuration and names, with its weights"
+    module = module_from_config(config, len(names.genes), len(names.nodes), len(names.covariate_names),
+                                weights.get("node_features"), n_g0=names.n_g0)
+    try:
+        module.load_state_dict(weights)
+    except RuntimeError as error:      # weights of another architecture
+        raise _not_loadable(path, error) from error
+    return module
 
 def _not_loadable(path, error:Exception)->GPOVAEInputError:
     "The error for a saved model that this gpovae cannot rebuild (saved by another version)"

@@ -173,7 +173,8 @@ def _fit_alignment(module:GPOVAEModule, targets:dict, steps:int, edge_cost:float
     optimizer.zero_grad()
 
 @torch.no_grad()
-def alignment_score(module:GPOVAEModule, targets:dict, edge_cost:float=2., n_particles:int=64, seed:int=0)->float:
+def alignment_score(module:GPOVAEModule, targets:dict, edge_cost:float=Config.edge_cost, n_particles:int=64,
+                    seed:int=0)->float:
     "The total-effect alignment loss averaged over many mask samples, the same samples for every call with one seed"
     return float(total_effect_alignment(module, targets, n_particles=n_particles, edge_cost=edge_cost,
                                         generator=torch.Generator().manual_seed(seed)))
@@ -181,11 +182,11 @@ def alignment_score(module:GPOVAEModule, targets:dict, edge_cost:float=2., n_par
 def warm_start_grn(
     module:GPOVAEModule,   # a gpo module with a total-effect GRN
     targets:dict,          # `alignment_targets(prepared)`
-    steps:int=1500,        # Adam steps on the alignment alone, per start
-    edge_cost:float=2.,
+    steps:int=Config.grn_warmup_steps,       # Adam steps on the alignment alone, per start
+    edge_cost:float=Config.edge_cost,
     seed:int=0,            # mask noise of the first start; start r uses seed + 7919 r
     lr:float=0.05,
-    restarts:int=1,        # starts from the same parameters with other mask noise
+    restarts:int=Config.grn_warmup_restarts, # starts from the same parameters with other mask noise
     screen:float=1/3,      # share of the steps after which the starts are compared by `alignment_score`; the best goes on
 )->float:                  # `alignment_score` at the end
     "Fit the GRN parameters (mask logits, strengths, shocks) to the training effects before training the VAE"
@@ -222,7 +223,7 @@ def _matched_rows(target:torch.Tensor, effects:torch.Tensor, slopes:torch.Tensor
 def match_seen_effects(
     module:GPOVAEModule, prepared:PreparedData,
     control:tuple,          # (counts, covariates) of the control cells that predictions start from
-    n_steps:int=8,          # Newton steps (0: none)
+    n_steps:int=Config.effect_matching_steps, # Newton steps (0: none)
     min_slope:float=0.1,    # slopes below this count as this
     max_move:float=1.,      # most change of an entry in one step (log2 units)
 )->dict:                    # rmse_before, rmse_after: root mean squared difference to the training effects
