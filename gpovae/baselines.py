@@ -15,6 +15,7 @@ from scipy import sparse
 
 from .core import GPOVAEInputError, as_rng
 from .data import dense_rows
+from .effects import linear_pca_predict
 from .metrics import _check_effects, _check_labels, _check_matrix
 
 # %% ../nbs/06b_baselines.ipynb #4d0da70e
@@ -92,16 +93,6 @@ def linear_baseline(
     return pd.DataFrame(np.array(rows).reshape(len(rows), -1), index=list(perturbations), columns=train_effects.columns)
 
 # %% ../nbs/06b_baselines.ipynb #pub0cd01
-def _gene_components(
-    Y:np.ndarray,      # (G, T) genes x training perturbations
-    n_components:int,  # K, capped at the rank that the data allow
-)->np.ndarray:         # (G, K) principal component scores of the genes
-    "Scores U S of a PCA with genes as observations (each perturbation's column centred over genes)"
-    centred = Y - Y.mean(axis=0, keepdims=True)
-    u, s, _ = np.linalg.svd(centred, full_matrices=False)
-    k = min(n_components, len(s))
-    return u[:, :k] * s[:k]
-
 def linear_pca_baseline(
     train_effects:DataFrame, # (T, G) training effects; its single perturbations are the fit rows
     perturbations:list,      # perturbations to predict; singles or combos "A+B" (sum of single predictions)
@@ -115,21 +106,17 @@ def linear_pca_baseline(
     if n_components < 1: raise GPOVAEInputError(f"`n_components` must be >= 1, got {n_components}")
     singles = train_effects.loc[[t for t in train_effects.index if sep not in str(t)]]
     genes = {g: j for j, g in enumerate(train_effects.columns)}
-    fit_rows = [i for i, t in enumerate(singles.index) if t in genes]
-    if not fit_rows:
+    targets = np.array([genes.get(t, -1) for t in singles.index], dtype=np.int64)
+    if not (targets >= 0).any():
         raise GPOVAEInputError("no single training perturbation targets a measured gene; the published linear "
                                "baseline embeds a perturbation by its target gene's row of the effect PCA")
     parts = {t: str(t).split(sep) for t in perturbations}
     needed = sorted({g for p in parts.values() for g in p})
     _check_labels(needed, list(genes), "target genes are not measured",
                   "the published linear baseline can only predict perturbations of measured genes")
-    Y = singles.to_numpy(dtype=float).T
-    b = Y.mean(axis=1, keepdims=True)
-    G = _gene_components(Y, n_components)
-    P = G[[genes[singles.index[i]] for i in fit_rows]]                         # (T_fit, K)
-    left = np.linalg.solve(G.T @ G + ridge * np.eye(G.shape[1]), G.T @ (Y[:, fit_rows] - b))
-    W = np.linalg.solve(P.T @ P + ridge * np.eye(P.shape[1]), (left @ P).T).T  # right inverse, P^T P symmetric
-    single = {g: G @ W @ G[genes[g]] + b[:, 0] for g in needed}
+    predicted = linear_pca_predict(singles.to_numpy(dtype=float).T, targets, np.array([genes[g] for g in needed]),
+                                   n_components, ridge)
+    single = dict(zip(needed, predicted))
     rows = [np.sum([single[g] for g in parts[t]], axis=0) for t in perturbations]
     return pd.DataFrame(np.array(rows).reshape(len(rows), -1), index=list(perturbations), columns=train_effects.columns)
 

@@ -15,7 +15,7 @@ import torch
 
 from .config import Config, arguments_for
 from .core import GPOVAEInputError, logger, subsample_rows
-from .effects import response_rates, responder_log_ratio
+from .effects import linear_pca_predict, response_rates, responder_log_ratio
 from .grn import shock_parameter, total_effects
 from .losses import total_effect_alignment
 from .predict import dosage_of, effect_predictor, effect_slopes
@@ -251,9 +251,37 @@ def match_seen_effects(
     logger.info("seen effects matched to the training effects: rmse %.4g -> %.4g", out["rmse_before"], out["rmse_after"])
     return out
 
+# %% ../nbs/04c_setup.ipynb #ung0cd01
+def _loo_error(predict, values:np.ndarray, max_held:int=40)->float:
+    "Mean squared error of predicting each of up to `max_held` rows of `values` from the others: predict(keep, i)"
+    n = len(values)
+    held = np.unique(np.linspace(0, n - 1, min(n, max_held)).round().astype(int))
+    return float(np.mean([np.mean((predict(np.delete(np.arange(n), i), i) - values[i]) ** 2) for i in held]))
+
+def _first_guess(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, unseen_guess:str)->np.ndarray:
+    "(U, G) first guess of the unseen rows: the rows as they are, or the better of two guesses by held-out error"
+    current = module.linear.weight[unseen].detach().numpy().astype(np.float64)
+    _, rows = _trained_singles(prepared)
+    targets = prepared.node_gene_index[rows]
+    measured = targets >= 0              # the linear PCA model embeds a target by its own gene
+    if unseen_guess == "features" or measured.sum() < 4: return current
+    values = module.linear.weight[rows].detach().numpy().astype(np.float64)
+    features = prepared.node_features().astype(np.float64)
+    nodes, genes, known = rows[measured], targets[measured], values[measured]
+    feature_error = _loo_error(lambda keep, i: _ridge_rows(features, nodes[keep], known[keep], nodes[[i]])[0], known)
+    pca_error = _loo_error(lambda keep, i: linear_pca_predict(known[keep].T, genes[keep], genes[[i]])[0], known)
+    logger.info("unseen rows: leave-one-out error %.4g with node features, %.4g with the linear PCA model",
+                feature_error, pca_error)
+    guess = _ridge_rows(features, rows, values, unseen)
+    unseen_genes = prepared.node_gene_index[unseen]
+    use = np.flatnonzero(unseen_genes >= 0)
+    if pca_error < feature_error and len(use):
+        guess[use] = linear_pca_predict(values.T, targets, unseen_genes[use])
+    return guess
+
 # %% ../nbs/04c_setup.ipynb #94a61dd8
 @torch.no_grad()
-def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, min_effect:float=0.1):
+def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, unseen_guess:str, min_effect:float=0.1):
     "Rows of the linear path for perturbed nodes without training cells, from the fitted GRN's total effects"
     grn = module.grn
     if module.linear is None or grn.n_sources is None: return
@@ -265,7 +293,7 @@ def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, min_effe
     shocks = torch.zeros(len(unseen), prepared.n_nodes)
     shocks[torch.arange(len(unseen)), torch.as_tensor(unseen)] = grn.shocks()[torch.as_tensor(rows)].median()
     predicted = total_effects(grn.direct_effects(), shocks)[:, columns].numpy().astype(np.float64)
-    rows = module.linear.weight[unseen].numpy().astype(np.float64)   # the ridge guess from node features
+    rows = _first_guess(module, prepared, unseen, unseen_guess)
     for i in range(len(unseen)):
         moved = np.abs(predicted[i]) >= min_effect                    # where the network predicts a clear change
         rows[i, genes[moved]] = predicted[i, moved]

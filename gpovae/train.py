@@ -290,7 +290,7 @@ def _finish(module:GPOVAEModule, prepared:PreparedData, config:Config, control:t
     matching = match_seen_effects(module, prepared, control, config.effect_matching_steps)
     if matching and effect_check is not None:    # the validation error of the final, matched model
         matching["val_effects"] = effect_error(module, *effect_check, seed)
-    effects_of_unseen_nodes(module, prepared)
+    effects_of_unseen_nodes(module, prepared, config.unseen_guess)
     return {f"effect_matching_{k}": v for k, v in matching.items()}
 
 # %% ../nbs/05_train.ipynb #70c1c272
