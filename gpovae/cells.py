@@ -93,7 +93,7 @@ def cell_baselines(
         out["control_cells"][setting] = {t: controls for t in perturbations}
         if setting == "seen":
             out["training_cells"][setting] = {t: _logged_cells(prepared, "train", t, max_cells, seed) for t in perturbations}
-        out["mean_shift"][setting] = {t: controls + shift.get(t, global_shift) for t in perturbations}
+        out["mean_shift"][setting] = {t: np.maximum(controls + shift.get(t, global_shift), 0) for t in perturbations}
     return out
 
 # %% ../nbs/06c_cells.ipynb #13a60955
