@@ -70,7 +70,7 @@ def _as_anndata(logged:dict, controls:np.ndarray, control:str, genes:list)->annd
 
 
 def write_cell_eval_files(model, prepared, folder:Path, n_cells:int, seed:int)->dict:
-    "real.h5ad and pred_METHOD.h5ad (held-out perturbations, seen and unseen together); returns {method: path}"
+    "pred_METHOD.h5ad and the real held-out cells of the same perturbations (seen and unseen together); {method: (pred, real)}"
     control, genes, split = prepared.config["control"], list(prepared.genes), "test"
     evaluated = sorted(set(prepared.labels[prepared.indices_of(split)]) - {control})
     trained = set(prepared.labels[prepared.indices_of("train")])
@@ -83,22 +83,22 @@ def write_cell_eval_files(model, prepared, folder:Path, n_cells:int, seed:int)->
     predictions = {"model": {t: logged[labels == t] for t in evaluated}}
     for name, by_setting in cell_baselines(prepared, {k: v for k, v in settings.items() if v}, n_cells, seed).items():
         predictions[name] = {t: x for cells in by_setting.values() for t, x in cells.items()}
-    paths = {"real": folder/"real.h5ad"}
-    _as_anndata(real, controls, control, genes).write_h5ad(paths["real"])
+    paths = {}
     for name, cells in predictions.items():
         if not cells: continue
-        paths[name] = folder/f"pred_{name}.h5ad"
-        _as_anndata(cells, controls, control, genes).write_h5ad(paths[name])
+        real_path = folder/("real.h5ad" if set(cells) == set(real) else f"real_{name}.h5ad")   # the perturbations it predicts
+        _as_anndata({t: real[t] for t in cells}, controls, control, genes).write_h5ad(real_path)
+        paths[name] = (folder/f"pred_{name}.h5ad", real_path)
+        _as_anndata(cells, controls, control, genes).write_h5ad(paths[name][0])
     return paths
 
 
 def run_cell_eval(command:str, paths:dict, control:str, folder:Path, threads:int)->pd.DataFrame:
     "`cell-eval run` on every predicted file; the mean of each metric, methods as columns"
     table = {}
-    for name, path in paths.items():
-        if name == "real": continue
+    for name, (pred, real) in paths.items():
         out = folder/f"out_{name}"
-        call = [command, "run", "-ap", str(path), "-ar", str(paths["real"]), "--control-pert", control,
+        call = [command, "run", "-ap", str(pred), "-ar", str(real), "--control-pert", control,
                 "--pert-col", "target_gene", "--outdir", str(out), "--num-threads", str(threads), "--profile", "full"]
         done = subprocess.run(call, capture_output=True, text=True)
         if done.returncode != 0:
@@ -142,7 +142,7 @@ def main():
         paths = write_cell_eval_files(model, prepared, folder, args.n_cells, args.seed)
         table = run_cell_eval(command, paths, prepared.config["control"], folder, args.threads)
         with pd.option_context("display.max_rows", 200, "display.width", 160, "display.float_format", "{:.4f}".format):
-            print(f"\ncell-eval (mean over held-out perturbations, files in {folder})\n{table}")
+            print(f"\ncell-eval (mean over held-out perturbations; training_cells: seen ones only; files in {folder})\n{table}")
         results["cell_eval"] = table.to_dict()
         if not args.keep: shutil.rmtree(folder)
     write_results(args.out or f"bench/results/cell_eval_{args.screen}_{args.split}.json", args, results)

@@ -46,18 +46,26 @@ def cell_embedding(
 def population_scores(
     predicted:dict,  # {perturbation: (n, d) predicted cells}
     observed:dict,   # {perturbation: (m, d) observed cells}; every key of `predicted` and the others to tell apart
+    n_rivals:int=20, # compare each prediction with the observed populations of this many others, the nearest in mean
 )->tuple:            # (mean energy distance to own observed cells, discrimination)
     "Mean energy distance of each predicted population to its observed one, and the share closer to its own than to any other"
     missing = [p for p in predicted if p not in observed]
     if missing:
         raise GPOVAEInputError(f"no observed cells for {missing[:5]}; predict only perturbations that have evaluation cells")
-    within = {p: cdist(cells, cells).mean() for p, cells in observed.items()}
+    names = list(observed)
+    centres = np.stack([observed[q].mean(0) for q in names])
+    within = {}
     own, wins = [], []
     for p, cells in predicted.items():
+        nearest = np.argsort(((centres - cells.mean(0)) ** 2).sum(1))
+        rivals = [names[i] for i in nearest if names[i] != p][:n_rivals]
         self_term = cdist(cells, cells).mean()
-        distance = {q: 2 * cdist(cells, other).mean() - self_term - within[q] for q, other in observed.items()}
+        distance = {}
+        for q in [p] + rivals:
+            if q not in within: within[q] = cdist(observed[q], observed[q]).mean()
+            distance[q] = 2 * cdist(cells, observed[q]).mean() - self_term - within[q]
         own.append(distance[p])
-        wins.append(all(distance[p] < d for q, d in distance.items() if q != p))
+        wins.append(all(distance[p] < distance[q] for q in rivals))
     return float(np.mean(own)), float(np.mean(wins))
 
 # %% ../nbs/06c_cells.ipynb #a8a25572
