@@ -45,11 +45,14 @@ class _Predictions:
                                "n_control_cells": int(self.control_x.shape[0]), "n_particles": n_particles, "seed": seed})
 
     def sample(self, perturbations:list, n_cells:int=100, seed:int=0)->ad.AnnData:
-        "Simulated counts of `n_cells` cells per perturbation, from stored control basal states"
-        labels, dosage = dosage_of(perturbations, self.nodes, self.control, self.sep)
-        counts = sample_counts(self.module, self.control_x, self.control_covariate, dosage, n_cells, seed)
-        obs = pd.DataFrame({"perturbation": np.repeat(labels, n_cells)}, index=[f"sim{i}" for i in range(len(counts))])
-        return ad.AnnData(X=counts, obs=obs, var=pd.DataFrame(index=self.genes))
+        "Simulated counts of `n_cells` cells per perturbation (the control label draws control cells); var as the data's, obs `perturbation`, `simulated`"
+        labels, dosage = dosage_of(perturbations, self.nodes, self.control, self.sep, allow_control=True)
+        counts, start = sample_counts(self.module, self.control_x, self.control_covariate, dosage, n_cells, seed)
+        obs = pd.DataFrame({"perturbation": np.repeat(labels, n_cells), "simulated": True}, index=[f"sim{i}" for i in range(len(counts))])
+        if self.covariate_names:
+            obs["batch"] = np.asarray(self.covariate_names, dtype=object)[self.control_covariate[start].argmax(1).numpy()]
+        var = self.prepared.adata.var.copy() if self.prepared is not None else pd.DataFrame(index=self.genes)
+        return ad.AnnData(X=counts.astype(np.float32), obs=obs, var=var)
 
     def latent(self, prepared:PreparedData|None=None, split:str|None=None, batch_size:int=1024)->np.ndarray:
         "(N, L) means of q(z_b | x, z_p, a) for the cells of `prepared` (default: the training data)"
