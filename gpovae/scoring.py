@@ -16,6 +16,7 @@ from pandas import DataFrame
 from .core import GPOVAEInputError, logger, subsample_rows
 from .data import log_normalize
 from .losses import iwelbo
+from .cells import cell_scores
 from .baselines import (additive_baseline, alignment_target_network, control_correlation_network,
                               effect_magnitude_network, embed_genes, global_mean_baseline, linear_baseline, linear_pca_baseline,
                               modular_response_network, network_deconvolution_network, perturbation_mean_baseline,
@@ -184,7 +185,7 @@ def evaluate(
     seed:int=0,
     out:str|Path|None=None, # write the dict as JSON to this file (e.g. run/metrics.json)
 )->dict:                    # flat {dotted key: number}; keys that do not apply are absent
-    "Evaluate a fitted model on held-out cells: effects vs baselines, GRN, IWELBO, training cost"
+    "Evaluate a fitted model on held-out cells: effects and sampled cells vs baselines, GRN, IWELBO, training cost"
     if split not in ("val", "test"):
         raise GPOVAEInputError(f"split={split!r}: evaluate on held-out cells, 'test' (or 'val')")
     if list(model.genes) != list(prepared.genes) or list(model.nodes) != list(prepared.nodes):
@@ -193,6 +194,7 @@ def evaluate(
     metrics = effect_scores(model, prepared, split, seed, training)
     if model.module.variant == "gpo":
         metrics.update(grn_scores(model, prepared, truth, networks, split, ks, seed, training))
+    metrics.update(cell_scores(model, prepared, split, seed=seed))
     metrics.update(_prefixed("iwelbo", {split: heldout_iwelbo(model, prepared, split, n_iwelbo_particles, seed=seed)}))
     history = model.history
     metrics.update(_prefixed("train", {k: history.get(k) for k in ("seconds", "epochs", "cells_per_second")}))

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
-from scipy.sparse.csgraph import shortest_path
 from scipy.stats import beta as beta_dist
 
 from .core import GPOVAEInputError, as_rng, logger
 from .regulation import _check_regulation, _damp_cycles, steady_state
+from .screen_design import _confounder, _design, _feedback_edges, _mediate_edges, _module_edges
 
 # %% ../nbs/00_simulate.ipynb #8444d9d4
 _MT_GENES = ["MT-ND1", "MT-ND2", "MT-CO1", "MT-CO2", "MT-ATP8", "MT-ATP6", "MT-CO3",
@@ -161,62 +161,6 @@ def _sample_counts(
     return sp.csr_matrix(rng.poisson(rate).astype(np.float32))
 
 # %% ../nbs/00_simulate.ipynb #c38bd428
-def _connected_targets(edges:pd.DataFrame, n_perturbations:int, rng:np.random.Generator)->list[str]:
-    "Regulators (sorted) found by walking the network: a hub, then the regulator most linked to those chosen"
-    regulators = np.array(sorted(set(edges.source)))
-    index = pd.Series(np.arange(len(regulators)), index=regulators)
-    inner = edges[edges.target.isin(regulators)]
-    n = len(regulators)
-    A = sp.csr_matrix((np.ones(len(inner)), (index[inner.source].to_numpy(), index[inner.target].to_numpy())),
-                      shape=(n, n))
-    links = (A + A.T).tocsc()  # edges between two regulators, either direction
-    noise = 0.5 * rng.random((n_perturbations, n))  # tie breaks (< 1 link), one row per step
-    chosen = [int(np.argmax(np.asarray(A.sum(axis=1)).ravel() + noise[0]))]
-    score, taken = np.zeros(n), np.zeros(n, bool)
-    for step in range(1, n_perturbations):
-        last = links[:, chosen[-1]]
-        taken[chosen[-1]] = True
-        score[last.indices] += last.data
-        chosen.append(int(np.argmax(np.where(taken, -np.inf, score + noise[step]))))
-    return sorted(regulators[chosen].tolist())
-
-def _module_edges(edges:pd.DataFrame, singles:list[str], n_edges:int, activation_fraction:float,
-                  rng:np.random.Generator)->pd.DataFrame: # edges plus the new ones, sorted by source then target
-    "Add random signed edges between perturbed genes until the block holds `n_edges` edges, closing no loop"
-    genes = np.array(sorted(set(edges.source) | set(edges.target)))
-    index = pd.Series(np.arange(len(genes)), index=genes)
-    A = sp.csr_matrix((np.ones(len(edges)), (index[edges.source].to_numpy(), index[edges.target].to_numpy())),
-                      shape=(len(genes), len(genes)))
-    columns = index[singles].to_numpy()
-    hops = shortest_path(A, directed=True, unweighted=True, indices=columns)[:, columns]
-    reach = np.isfinite(hops)  # reach[a, b]: a path a -> ... -> b (a reaches itself)
-    linked = (hops == 1) | (hops == 1).T
-    n_add = max(n_edges - int((hops == 1).sum()), 0)
-    added = []
-    upper = np.triu_indices(len(singles), 1)
-    for k in rng.permutation(len(upper[0])):
-        if len(added) == n_add: break
-        a, b = upper[0][k], upper[1][k]
-        if linked[a, b] or (reach[a, b] and reach[b, a]): continue  # an edge already, or on a loop already
-        if reach[b, a] or (not reach[a, b] and rng.random() < 0.5): a, b = b, a  # along an existing path
-        added.append((a, b))
-        reach |= reach[:, [a]] & reach[[b], :]  # everything reaching a now reaches all b reaches
-    sign = np.where(rng.random(len(added)) < activation_fraction, 1, -1)
-    extra = pd.DataFrame({"source": [singles[a] for a, _ in added], "target": [singles[b] for _, b in added],
-                          "weight": sign * rng.uniform(0.8, 2.0, size=len(added)), "sign": sign.astype(np.int64)})
-    return pd.concat([edges, extra], ignore_index=True).sort_values(["source", "target"], ignore_index=True)
-
-def _design(edges:pd.DataFrame, n_perturbations:int, n_combos:int, rng:np.random.Generator,
-            connected:bool=False)->tuple[list[str], list[tuple[str, str]]]:
-    "Perturbed regulators (sorted; walked along the network if `connected`) and sorted pairs of them for combinations"
-    if connected: singles = _connected_targets(edges, n_perturbations, rng)
-    else:
-        regulators = np.array(sorted(set(edges.source)))
-        singles = sorted(rng.choice(regulators, size=n_perturbations, replace=False).tolist())
-    pairs = [(a, b) for i, a in enumerate(singles) for b in singles[i + 1:]]
-    chosen = rng.choice(len(pairs), size=n_combos, replace=False)
-    return singles, [pairs[i] for i in sorted(chosen)]
-
 def _allocate_cells(n_cells:int, n_labels:int, control_fraction:float, rng:np.random.Generator)->np.ndarray:
     "Condition per cell (0 = control, 1..n_labels = perturbations), shuffled"
     n_control = max(1, int(round(control_fraction * n_cells)))
@@ -224,53 +168,6 @@ def _allocate_cells(n_cells:int, n_labels:int, control_fraction:float, rng:np.ra
     per_label[rng.choice(n_labels, size=(n_cells - n_control) % n_labels, replace=False)] += 1
     condition = np.repeat(np.arange(n_labels + 1), np.concatenate([[n_control], per_label]))
     return rng.permutation(condition)
-
-# %% ../nbs/00_simulate.ipynb #h4rd0cd1
-def _block_pairs(edges:pd.DataFrame, singles:list[str])->np.ndarray:
-    "Row positions of the edges whose source and target are both perturbed"
-    return np.flatnonzero(edges.source.isin(singles).to_numpy() & edges.target.isin(singles).to_numpy())
-
-def _mediate_edges(edges:pd.DataFrame, singles:list[str], network_genes:list[str], fraction:float,
-                   rng:np.random.Generator)->pd.DataFrame: # edges with a share of the block rerouted, sorted
-    "Reroute `fraction` of the edges between perturbed genes through an unperturbed mediator: a -> m -> b"
-    block = _block_pairs(edges, singles)
-    chosen = block[rng.random(len(block)) < fraction]
-    fresh = np.setdiff1d(network_genes, np.concatenate([singles, edges.source.unique()]))  # regulate nothing yet
-    chosen = chosen[:len(fresh)]
-    mediators = rng.choice(fresh, size=len(chosen), replace=False)       # one mediator per rerouted edge
-    first_sign = np.where(rng.random(len(chosen)) < 0.5, 1, -1)
-    old = edges.iloc[chosen]
-    second_sign = old.sign.to_numpy() * first_sign   # the path keeps the edge's overall sign
-    magnitude = old.weight.abs().to_numpy()
-    steps = pd.DataFrame({"source": np.concatenate([old.source.to_numpy(), mediators]),
-                          "target": np.concatenate([mediators, old.target.to_numpy()]),
-                          "weight": np.concatenate([first_sign * magnitude, second_sign * magnitude]),
-                          "sign": np.concatenate([first_sign, second_sign]).astype(np.int64)})
-    kept = edges.drop(index=edges.index[chosen])
-    merged = pd.concat([kept, steps], ignore_index=True).drop_duplicates(["source", "target"], keep="last")
-    return merged.sort_values(["source", "target"], ignore_index=True)
-
-def _feedback_edges(edges:pd.DataFrame, singles:list[str], fraction:float, activation_fraction:float,
-                    rng:np.random.Generator)->pd.DataFrame: # edges plus reverse edges, sorted
-    "Close a two-gene loop b -> a on `fraction` of the edges a -> b between perturbed genes"
-    block = edges.iloc[_block_pairs(edges, singles)]
-    present = set(zip(edges.source, edges.target))
-    chosen = block[rng.random(len(block)) < fraction]
-    chosen = chosen[[(b, a) not in present for a, b in zip(chosen.source, chosen.target)]]
-    sign = np.where(rng.random(len(chosen)) < activation_fraction, 1, -1)
-    loops = pd.DataFrame({"source": chosen.target.to_numpy(), "target": chosen.source.to_numpy(),
-                          "weight": sign * rng.uniform(0.8, 2.0, size=len(chosen)), "sign": sign.astype(np.int64)})
-    return pd.concat([edges, loops], ignore_index=True).sort_values(["source", "target"], ignore_index=True)
-
-def _confounder(kind:np.ndarray, n_singles:int, pairs_index:list, sd:float, rng:np.random.Generator)->tuple:
-    "(G,) loading of each gene on the hidden programme and (labels + 1,) mean level per condition (control first)"
-    network = np.flatnonzero(kind == "network")
-    loading = np.zeros(len(kind))
-    loaded = rng.choice(network, size=max(1, int(round(0.2 * len(network)))), replace=False)
-    loading[loaded] = sd * rng.standard_normal(len(loaded))
-    single_shift = np.where(rng.random(n_singles) < 1 / 3, rng.choice([-1.0, 1.0], size=n_singles), 0.0)
-    combo_shift = [single_shift[i] + single_shift[j] for i, j in pairs_index]
-    return loading, np.concatenate([[0.0], single_shift, combo_shift])
 
 # %% ../nbs/00_simulate.ipynb #8885c2c3
 def _check_simulation(settings:dict, n_network:int)->int:
@@ -392,6 +289,20 @@ def _simulation_record(settings:dict, n_regulators:int, n_edges:int)->dict:
                 edge_weight_scale=float(settings["edge_weight_scale"]),
                 seed=seed if isinstance(seed, (int, np.integer)) else -1)
 
+def _annotations(labels:list, cells:dict, names:list, singles:list, edges:pd.DataFrame, perturbation_key:str,
+                 loading:np.ndarray|None)->tuple:
+    "(obs, var) of the simulated AnnData: labels and the true flags of each cell, the true roles of each gene"
+    n_cells = len(cells["condition"])
+    obs = pd.DataFrame({perturbation_key: pd.Categorical(np.asarray(labels)[cells["condition"]], categories=labels),
+                        "true_artifact": cells["is_artifact"], "true_doublet": cells["is_doublet"],
+                        "true_efficiency": cells["efficiency"]}, index=[f"cell{i:06d}" for i in range(n_cells)])
+    var = pd.DataFrame({"true_perturbed": np.isin(names, singles), "true_regulator": np.isin(names, edges.source)},
+                       index=names)
+    if loading is not None:
+        obs["true_confounder"] = cells["confounder"]
+        var["true_confounder_loading"] = loading
+    return obs, var
+
 # %% ../nbs/00_simulate.ipynb #ab4dcd45
 def simulate_perturbseq(
     n_cells:int=2000,              # number of cells N (doublets included)
@@ -438,22 +349,12 @@ def simulate_perturbseq(
     W, edges = _weight_matrix(edges, column, n_genes, regulation)
     a = efficiency_mean * efficiency_concentration
     b = (1.0 - efficiency_mean) * efficiency_concentration
-    confounder = None
-    if confounder_sd > 0:
-        confounder = _confounder(kind, len(singles), [(singles.index(first), singles.index(second)) for first, second in pairs],
-                                 confounder_sd, rng)
+    confounder = _confounder(kind, singles, pairs, confounder_sd, rng)
     states, grid, true_effects = _true_effects(W, basal, targets, a, b, regulation, labels, names, confounder)
     cells = _cells(n_cells, len(labels) - 1, a, b, settings, rng, None if confounder is None else confounder[1])
     loading = None if confounder is None else confounder[0]
     X = _screen_counts(states, grid, cells, np.flatnonzero(kind == "mt"), nb_theta, n_threads, rng, loading)
-    obs = pd.DataFrame({perturbation_key: pd.Categorical(np.asarray(labels)[cells["condition"]], categories=labels),
-                        "true_artifact": cells["is_artifact"], "true_doublet": cells["is_doublet"],
-                        "true_efficiency": cells["efficiency"]}, index=[f"cell{i:06d}" for i in range(n_cells)])
-    var = pd.DataFrame({"true_perturbed": np.isin(names, singles), "true_regulator": np.isin(names, edges.source)},
-                       index=names)
-    if confounder is not None:
-        obs["true_confounder"] = cells["confounder"]
-        var["true_confounder_loading"] = loading
+    obs, var = _annotations(labels, cells, names, singles, edges, perturbation_key, loading)
     logger.info("simulated %d cells x %d genes, %d perturbation labels, %d edges", n_cells, n_genes,
                 len(labels) - 1, len(edges))
     return AnnData(X=X, obs=obs, var=var, uns={"grn_true": edges, "true_effects": true_effects,
