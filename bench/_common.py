@@ -17,11 +17,14 @@ def _machine()->dict:
     return dict(commit=commit, cpu=cpu, n_cpus=os.cpu_count(), omp_num_threads=os.environ.get("OMP_NUM_THREADS"))
 
 
+_AT_START = _machine()   # read when the script starts: the commit whose code the run uses
+
+
 def write_results(path, args, results):
     "Write the arguments, machine and results of a bench run as JSON to `path` (folders created) and say where"
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(dict(args=vars(args), machine=_machine(), results=results), indent=1, default=float))
+    out.write_text(json.dumps(dict(args=vars(args), machine=_AT_START, results=results), indent=1, default=float))
     print(f"wrote {out}")
 
 
