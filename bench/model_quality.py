@@ -58,14 +58,10 @@ def run_one(job:dict)->dict:
 
 def _expected_direct_effect(model):
     "G0 block scored by probability x |signed direct effect| (the expected |direct effect|), another ranking of the same GRN"
-    import pandas as pd
-    import torch
-    grn, n = model.module.grn, model.n_g0
-    with torch.no_grad():
-        probs = grn.probabilities()[:n, :n].numpy()
-        weights = (grn.shocks()[:, None] * grn.strengths())[:n, :n].numpy() if grn.n_sources is not None else 1.0
-    nodes = list(model.nodes[:n])
-    return pd.DataFrame(probs * abs(weights), index=nodes, columns=nodes)
+    edges = model.grn(threshold=0.0, g0_only=True)           # every pair, self-loops excluded
+    nodes = list(model.nodes[:model.n_g0])
+    scores = edges.assign(score=edges.probability * edges.weight.abs())
+    return scores.pivot(index="source", columns="target", values="score").reindex(index=nodes, columns=nodes).fillna(0.0)
 
 
 def row(result:dict)->dict:

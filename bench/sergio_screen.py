@@ -31,6 +31,8 @@ import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
+from gpovae.data import log_normalize
+
 NOISE = {  # SERGIO scNoise parameters: outlier prob/mean/scale, library log-mean offset/scale, dropout shape/percentile
     "standard": dict(prob_o=0.01, mean_o=0.8, scale_o=1.0, counts_per_gene=2.0, scale_l=0.4, shape_d=8.0, perc_d=70),
     "light": dict(prob_o=0.01, mean_o=0.8, scale_o=1.0, counts_per_gene=6.0, scale_l=0.4, shape_d=8.0, perc_d=30),
@@ -134,10 +136,6 @@ def _technical_noise(clean:np.ndarray, noise:dict, seed:int)->np.ndarray:
     return counts.T.astype(np.float32)
 
 
-def _log2_normalized(x:np.ndarray)->np.ndarray:
-    return np.log2(1e4 * x / np.maximum(x.sum(1, keepdims=True), 1e-12) + 1)
-
-
 def sergio_screen(n_genes:int=120, n_perturbations:int=20, n_cells:int=5000, n_combos:int=0, control_fraction:float=0.15,
                   noise:str="standard", n_steps:int=1500, q:float=1.0, seed:int=0,
                   cells_per_label:tuple|None=None)->AnnData:
@@ -166,7 +164,7 @@ def sergio_screen(n_genes:int=120, n_perturbations:int=20, n_cells:int=5000, n_c
         clean = _integrate(p, knock, n_steps, q, rng)
     counts = _technical_noise(clean, NOISE[noise], seed)
     first = [int(np.flatnonzero(condition == c)[0]) for c in range(len(labels))]
-    steady = _log2_normalized(_integrate(p, knock[first], n_steps, 0.0, rng))   # noise-free: q = 0, one chain each
+    steady = log_normalize(_integrate(p, knock[first], n_steps, 0.0, rng), base=2)   # noise-free: q = 0, one chain each
     effects = pd.DataFrame(steady[1:] - steady[0], index=labels[1:], columns=names)
     edges = pd.DataFrame({"source": [names[i] for i in p["reg"]], "target": [names[i] for i in p["tar"]],
                           "weight": p["k"], "sign": np.sign(p["k"]).astype(np.int64)})
