@@ -252,14 +252,26 @@ def match_seen_effects(
     return out
 
 # %% ../nbs/04c_setup.ipynb #ung0cd01
-def _loo_error(predict, values:np.ndarray, max_held:int=40)->float:
-    "Mean squared error of predicting each of up to `max_held` rows of `values` from the others: predict(keep, i)"
+def _loo_top_pearson(predict, values:np.ndarray, own:np.ndarray, max_held:int=40, top:int=20)->float:
+    "Mean Pearson correlation of up to `max_held` rows of `values`, each predicted from the others by predict(keep, i), on its `top` genes of largest |value| other than its own gene `own[i]`"
     n = len(values)
     held = np.unique(np.linspace(0, n - 1, min(n, max_held)).round().astype(int))
-    return float(np.mean([np.mean((predict(np.delete(np.arange(n), i), i) - values[i]) ** 2) for i in held]))
+    scores = []
+    for i in held:
+        size = np.abs(values[i])
+        size[own[i]] = -np.inf                # every guess gets the same own knock-down
+        genes = np.argsort(-size)[:top]
+        predicted = predict(np.delete(np.arange(n), i), i)[genes]
+        if predicted.std() > 0 and values[i, genes].std() > 0:
+            scores.append(np.corrcoef(predicted, values[i, genes])[0, 1])
+    return float(np.mean(scores)) if scores else -math.inf
+
+def _own_knockdown(values:np.ndarray, genes:np.ndarray)->float:
+    "The median entry of trained rows `values` at their own target `genes`: the typical knock-down on the linear path"
+    return float(np.median(values[np.arange(len(genes)), genes]))
 
 def _first_guess(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, unseen_guess:str)->np.ndarray:
-    "(U, G) first guess of the unseen rows: the rows as they are, or the better of two guesses by held-out error"
+    "(U, G) rows for the unseen nodes: the rows as they are ('features'), or the better of two regressions by held-out score with the typical knock-down on the target's own gene ('loo')"
     current = module.linear.weight[unseen].detach().numpy().astype(np.float64)
     _, rows = _trained_singles(prepared)
     targets = prepared.node_gene_index[rows]
@@ -268,33 +280,42 @@ def _first_guess(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, 
     values = module.linear.weight[rows].detach().numpy().astype(np.float64)
     features = prepared.node_features().astype(np.float64)
     nodes, genes, known = rows[measured], targets[measured], values[measured]
-    feature_error = _loo_error(lambda keep, i: _ridge_rows(features, nodes[keep], known[keep], nodes[[i]])[0], known)
-    pca_error = _loo_error(lambda keep, i: linear_pca_predict(known[keep].T, genes[keep], genes[[i]])[0], known)
-    logger.info("unseen rows: leave-one-out error %.4g with node features, %.4g with the linear PCA model",
-                feature_error, pca_error)
+    feature_score = _loo_top_pearson(lambda keep, i: _ridge_rows(features, nodes[keep], known[keep], nodes[[i]])[0],
+                                     known, genes)
+    pca_score = _loo_top_pearson(lambda keep, i: linear_pca_predict(known[keep].T, genes[keep], genes[[i]])[0],
+                                 known, genes)
+    logger.info("unseen rows: leave-one-out top-20 Pearson %.3g with node features, %.3g with the linear PCA model",
+                feature_score, pca_score)
     guess = _ridge_rows(features, rows, values, unseen)
     unseen_genes = prepared.node_gene_index[unseen]
     use = np.flatnonzero(unseen_genes >= 0)
-    if pca_error < feature_error and len(use):
+    if pca_score > feature_score and len(use):
         guess[use] = linear_pca_predict(values.T, targets, unseen_genes[use])
+    guess[use, unseen_genes[use]] = _own_knockdown(known, genes)
     return guess
 
 # %% ../nbs/04c_setup.ipynb #94a61dd8
-@torch.no_grad()
-def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, unseen_guess:str, min_effect:float=0.1):
-    "Rows of the linear path for perturbed nodes without training cells, from the fitted GRN's total effects"
-    grn = module.grn
-    if module.linear is None or grn.n_sources is None: return
-    unseen = np.flatnonzero(prepared.n_cells_per_node[:prepared.n_g0] == 0)
-    singles, rows = _trained_singles(prepared)
-    if len(unseen) == 0 or len(singles) < 2: return
+def _fill_from_grn(grn, prepared:PreparedData, unseen:np.ndarray, trained:np.ndarray, rows:np.ndarray,
+                   min_effect:float)->np.ndarray:
+    "`rows` with the entries where the GRN's total effect of knocking down each unseen node is at least `min_effect`"
     columns = np.flatnonzero(prepared.node_gene_index >= 0)
     genes = prepared.node_gene_index[columns]
     shocks = torch.zeros(len(unseen), prepared.n_nodes)
-    shocks[torch.arange(len(unseen)), torch.as_tensor(unseen)] = grn.shocks()[torch.as_tensor(rows)].median()
+    shocks[torch.arange(len(unseen)), torch.as_tensor(unseen)] = grn.shocks()[torch.as_tensor(trained)].median()
     predicted = total_effects(grn.direct_effects(), shocks)[:, columns].numpy().astype(np.float64)
-    rows = _first_guess(module, prepared, unseen, unseen_guess)
     for i in range(len(unseen)):
         moved = np.abs(predicted[i]) >= min_effect                    # where the network predicts a clear change
         rows[i, genes[moved]] = predicted[i, moved]
+    return rows
+
+@torch.no_grad()
+def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, unseen_guess:str, min_effect:float=0.1):
+    "Rows of the linear path for perturbed nodes without training cells: the first guess, then (with 'features') the fitted GRN's total effects"
+    if module.linear is None: return
+    unseen = np.flatnonzero(prepared.n_cells_per_node[:prepared.n_g0] == 0)
+    singles, trained = _trained_singles(prepared)
+    if len(unseen) == 0 or len(singles) < 2: return
+    rows = _first_guess(module, prepared, unseen, unseen_guess)
+    if unseen_guess == "features" and module.grn.n_sources is not None:
+        rows = _fill_from_grn(module.grn, prepared, unseen, trained, rows, min_effect)
     module.linear.weight[unseen] = torch.as_tensor(rows, dtype=torch.float32)
