@@ -111,6 +111,9 @@ class Config(_LossSettings):
     effect_matching_steps: int = _setting(8, "steps after training that match each seen single perturbation's "
                                           "predicted effect to its training effect (0: none, as published)", "training",
                                           interval="[0, inf)")
+    seen_shrinkage: bool = _setting(False, "match seen perturbations to their training effects shrunk towards what "
+                                    "the other perturbations predict, as far as their standard errors warrant "
+                                    "(empirical Bayes; off: the raw training effects)", "training")
 
     def __post_init__(self):
         for f in fields(self):

@@ -29,7 +29,8 @@ from .config import Config, arguments_for
 from .core import KEYS, GPOVAEInputError, logger, subsample_rows
 from .losses import compute_losses
 from .predict import dosage_of, expected_effects
-from .setup import alignment_targets, control_cells, effects_of_unseen_nodes, match_seen_effects, warm_start_grn
+from .setup import (alignment_targets, control_cells, effects_of_unseen_nodes, match_seen_effects,
+                          shrunken_training_effects, warm_start_grn)
 from .threads import global_seed, reuse_freed_memory, torch_threads
 from .loaders import make_loader
 from .prepared import PreparedData, observed_effects
@@ -287,7 +288,8 @@ def _history(trainer:L.Trainer, prepared:PreparedData, seconds:float, out_dir:Pa
 def _finish(module:GPOVAEModule, prepared:PreparedData, config:Config, control:tuple, effect_check:tuple|None, seed:int)->dict:
     "After training, on the CPU: match the seen effects, score the matched model's validation effects, fill the unseen rows"
     module.cpu()
-    matching = match_seen_effects(module, prepared, control, config.effect_matching_steps)
+    targets = shrunken_training_effects(prepared, seed=seed)[0] if config.seen_shrinkage else None
+    matching = match_seen_effects(module, prepared, control, config.effect_matching_steps, targets=targets)
     if matching and effect_check is not None:    # the validation error of the final, matched model
         matching["val_effects"] = effect_error(module, *effect_check, seed)
     effects_of_unseen_nodes(module, prepared, config.unseen_guess)
