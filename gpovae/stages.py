@@ -137,7 +137,7 @@ def check_accelerator(fit:dict):
 @contextlib.contextmanager
 def command_threads(n:int|str|None):
     "Use `n` torch threads for the whole command (None: leave torch's setting; 'auto': the fit chooses its own)"
-    from gpovae.train import torch_threads
+    from gpovae.threads import torch_threads
     with torch_threads(None if n == "auto" else n):
         yield
 

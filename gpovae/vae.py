@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.distributions import Bernoulli, Distribution, Normal
 
-from .config import LIKELIHOODS, VARIANTS
+from .config import LIKELIHOODS, VARIANTS, Config
 from .core import KEYS, GPOVAEInputError
 from .grn import GRNLayer
 from .kernels import Linear, linear, matmul
@@ -185,7 +185,7 @@ def carried_nodes(dosage:Tensor)->Tensor:
 
 class LinearEffects(nn.Module):
     "The linear effect path d B (B in log2 units, P x G) and the rate at which each node's cells respond"
-    def __init__(self, n_nodes:int, n_genes:int, response_mixture:bool=False):
+    def __init__(self, n_nodes:int, n_genes:int, response_mixture:bool):
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(n_nodes, n_genes))
         self.register_buffer("response_prob", torch.ones(n_nodes) if response_mixture else None)
@@ -247,26 +247,26 @@ class _ModuleParts(nn.Module):
     "The parts of `GPOVAEModule`: GRN, linear path, encoders, decoder, priors and gene parameters"
     def __init__(self,
         n_genes:int, n_nodes:int,            # G measured genes, P GRN nodes
-        n_latent:int=10,                     # L, basal (and cradle/sams perturbation) latent size
+        n_latent:int=Config.n_latent,        # L, basal (and cradle/sams perturbation) latent size
         n_covariates:int=0,                  # C, one-hot covariate columns
         node_features:Tensor|None=None,      # (P, F) feature per node for the effect encoder; None = one-hot
-        variant:str="gpo",                   # "gpo", "cradle" or "sams"
-        likelihood:str="nb",                 # "nb", "poisson" or "gaussian"
-        n_hidden_encoder:int=128, n_layers_encoder:int=1,   # basal encoder
-        n_hidden_effect:int=128, n_layers_effect:int=2,     # effect encoder
-        n_hidden_decoder:int=128, n_layers_decoder:int=2,   # decoder
-        mask_prior_prob:float|None=None,     # pi; None = 0.3 (gpo) or 0.01 (cradle, sams)
-        effect_prior_scale:float=1.,         # s
-        temperature:float=0.5,               # relaxed-Bernoulli temperature
-        init_mask_prob:float=0.5,            # initial sigmoid(W)
+        variant:str=Config.variant,          # "gpo", "cradle" or "sams"
+        likelihood:str=Config.likelihood,    # "nb", "poisson" or "gaussian"
+        n_hidden_encoder:int=Config.n_hidden_encoder, n_layers_encoder:int=Config.n_layers_encoder,   # basal encoder
+        n_hidden_effect:int=Config.n_hidden_effect, n_layers_effect:int=Config.n_layers_effect,       # effect encoder
+        n_hidden_decoder:int=Config.n_hidden_decoder, n_layers_decoder:int=Config.n_layers_decoder,   # decoder
+        mask_prior_prob:float|None=Config.mask_prior_prob,  # pi; None = 0.3 (gpo) or 0.01 (cradle, sams)
+        effect_prior_scale:float=Config.effect_prior_scale, # s
+        temperature:float=Config.temperature,               # relaxed-Bernoulli temperature
+        init_mask_prob:float=Config.init_mask_prob,         # initial sigmoid(W)
         prior_adjacency=None,                # optional (P, P) 0/1 prior network (gpo only)
-        mean_field:bool=False,               # q(z_b | x, c) instead of q(z_b | x, z_p, a e_a, c)
+        mean_field:bool=Config.mean_field,   # q(z_b | x, c) instead of q(z_b | x, z_p, a e_a, c)
         x_loc:Tensor|None=None, x_scale:Tensor|None=None,   # (G,) standardisation of log1p x
-        dropout:float=0.,
-        linear_effects:bool=False,           # add a linear path dosage @ B (P x G) to the decoder output
+        dropout:float=Config.dropout,
+        linear_effects:bool=Config.linear_effects,   # add a linear path dosage @ B (P x G) to the decoder output
         n_sources:int|None=None,             # gpo: direct-effect strengths for the first n_sources nodes (total-effect GRN)
-        response_mixture:bool=False,         # with the linear path: a perturbed cell responds with probability response_prob[t]
-        node_embedding:int=0,                # with node_features: a learned embedding of this size per node
+        response_mixture:bool=Config.response_mixture,   # with the linear path: a perturbed cell responds with probability response_prob[t]
+        node_embedding:int=Config.node_embedding,        # with node_features: a learned embedding of this size per node
     ):
         super().__init__()
         _check_module_arguments(variant, likelihood, n_nodes, node_features, prior_adjacency)
