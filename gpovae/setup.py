@@ -313,20 +313,10 @@ def _matched_rows(target:torch.Tensor, effects:torch.Tensor, slopes:torch.Tensor
     return rows + (step * (target - effects) / slopes.clamp_min(min_slope)).clamp(-max_move, max_move)
 
 @torch.no_grad()
-def match_seen_effects(
-    module:GPOVAEModule, prepared:PreparedData,
-    control:tuple,          # (counts, covariates) of the control cells that predictions start from
-    n_steps:int=Config.effect_matching_steps, # Newton steps (0: none)
-    min_slope:float=0.1,    # slopes below this count as this
-    max_move:float=1.,      # most change of an entry in one step (log2 units)
-    targets:pd.DataFrame|None=None, # effects to match (single perturbations x genes); None: the training effects
-)->dict:                    # rmse_before, rmse_after: root mean squared difference to the targets
-    "Move the linear-path rows of the seen single perturbations until their predicted effects match the training effects (or `targets`)"
-    singles, rows = _trained_singles(prepared)
-    if module.linear is None or n_steps == 0 or len(rows) == 0: return {}
-    targets = prepared.effect_statistics("train")["effect"] if targets is None else targets
-    target = torch.as_tensor(targets.loc[singles].to_numpy(), dtype=torch.float32)
-    _, dosage = dosage_of(singles, prepared.nodes, prepared.config["control"], prepared.config["sep"])
+def _match_rows(module:GPOVAEModule, prepared:PreparedData, labels:list, rows:np.ndarray, target:torch.Tensor,
+                control:tuple, n_steps:int, min_slope:float, max_move:float)->dict:
+    "Move rows `rows` of the linear path by damped Newton steps until the predicted effects of `labels` match `target`"
+    _, dosage = dosage_of(labels, prepared.nodes, prepared.config["control"], prepared.config["sep"])
     weight, rows = module.linear.weight, torch.as_tensor(rows)
     best = weight[rows].clone()
     effects, slopes = effect_slopes(module, *control, dosage)      # the slopes of the start serve every step
@@ -342,28 +332,39 @@ def match_seen_effects(
                                 ((weight[rows], best), (new_effects, effects), (new_error, error))]
         step = torch.where(better, step, step / 2)
     weight[rows] = best
-    out = {"rmse_before": float(first.sqrt().mean()), "rmse_after": float(error.sqrt().mean())}
+    return {"rmse_before": float(first.sqrt().mean()), "rmse_after": float(error.sqrt().mean())}
+
+def match_seen_effects(
+    module:GPOVAEModule, prepared:PreparedData,
+    control:tuple,          # (counts, covariates) of the control cells that predictions start from
+    n_steps:int=Config.effect_matching_steps, # Newton steps (0: none)
+    min_slope:float=0.1,    # slopes below this count as this
+    max_move:float=1.,      # most change of an entry in one step (log2 units)
+    targets:pd.DataFrame|None=None, # effects to match (single perturbations x genes); None: the training effects
+)->dict:                    # rmse_before, rmse_after: root mean squared difference to the targets
+    "Move the linear-path rows of the seen single perturbations until their predicted effects match the training effects (or `targets`)"
+    singles, rows = _trained_singles(prepared)
+    if module.linear is None or n_steps == 0 or len(rows) == 0: return {}
+    targets = prepared.effect_statistics("train")["effect"] if targets is None else targets
+    target = torch.as_tensor(targets.loc[singles].to_numpy(), dtype=torch.float32)
+    out = _match_rows(module, prepared, singles, rows, target, control, n_steps, min_slope, max_move)
     logger.info("seen effects matched to the training effects: rmse %.4g -> %.4g", out["rmse_before"], out["rmse_after"])
     return out
 
 # %% ../nbs/04c_setup.ipynb #ung0cd01
-def _first_guess(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, unseen_guess:str)->np.ndarray:
-    "(U, G) rows for the unseen nodes: the rows as they are ('features'), or the better of two regressions by held-out score with the typical knock-down on the target's own gene ('loo')"
-    current = module.linear.weight[unseen].detach().numpy().astype(np.float64)
-    _, rows = _trained_singles(prepared)
+def _regressed_rows(prepared:PreparedData, trained:np.ndarray, values:np.ndarray, unseen:np.ndarray, what:str)->np.ndarray|None:
+    "(U, G) rows of `values` (one per trained single perturbation of the nodes `trained`) for the `unseen` nodes, by the better regression, with the typical knock-down on each target's own gene; None below 4 measured targets"
     node_genes = prepared.node_gene_index
-    measured = node_genes[rows] >= 0      # the linear PCA model embeds a target by its own gene
-    if unseen_guess == "features" or measured.sum() < 4: return current
-    values = module.linear.weight[rows].detach().numpy().astype(np.float64)
+    measured = node_genes[trained] >= 0   # the linear PCA model embeds a target by its own gene
+    if measured.sum() < 4: return None
     features = prepared.node_features().astype(np.float64)
-    name, predict = _better_regression(features, node_genes, rows, values, "unseen rows")
-    everything = np.arange(len(rows))
-    guess = _row_regressions(features, node_genes, rows, values)["node features"](everything, unseen)
-    use = unseen[node_genes[unseen] >= 0]
+    name, predict = _better_regression(features, node_genes, trained, values, what)
+    everything = np.arange(len(trained))
+    rows = _row_regressions(features, node_genes, trained, values)["node features"](everything, unseen)
     at = np.flatnonzero(node_genes[unseen] >= 0)
-    if name == "linear PCA" and len(use): guess[at] = predict(everything, use)
-    guess[at, node_genes[use]] = _own_knockdown(values[measured], node_genes[rows[measured]])
-    return guess
+    if name == "linear PCA" and len(at): rows[at] = predict(everything, unseen[at])
+    rows[at, node_genes[unseen[at]]] = _own_knockdown(values[measured], node_genes[trained[measured]])
+    return rows
 
 # %% ../nbs/04c_setup.ipynb #94a61dd8
 def _fill_from_grn(grn, prepared:PreparedData, unseen:np.ndarray, trained:np.ndarray, rows:np.ndarray,
@@ -379,14 +380,40 @@ def _fill_from_grn(grn, prepared:PreparedData, unseen:np.ndarray, trained:np.nda
         rows[i, genes[moved]] = predicted[i, moved]
     return rows
 
+def _match_unseen_effects(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, control:tuple, n_steps:int)->dict:
+    "Match the predicted effects of the `unseen` nodes to the better regression of the training effects"
+    singles, trained = _trained_singles(prepared)
+    effects = prepared.effect_statistics("train")["effect"].loc[singles].to_numpy(dtype=np.float64)
+    target = _regressed_rows(prepared, trained, effects, unseen, "unseen effects")
+    labels = [prepared.nodes[i] for i in unseen]
+    out = _match_rows(module, prepared, labels, unseen, torch.as_tensor(target, dtype=torch.float32), control,
+                      n_steps, min_slope=0.1, max_move=1.)
+    logger.info("unseen effects matched to the regression of the training effects: rmse %.4g -> %.4g",
+                out["rmse_before"], out["rmse_after"])
+    return out
+
 @torch.no_grad()
-def effects_of_unseen_nodes(module:GPOVAEModule, prepared:PreparedData, unseen_guess:str, min_effect:float=0.1):
-    "Rows of the linear path for perturbed nodes without training cells: the first guess, then (with 'features') the fitted GRN's total effects"
-    if module.linear is None: return
+def effects_of_unseen_nodes(
+    module:GPOVAEModule, prepared:PreparedData,
+    unseen_guess:str,          # "loo" or "features" (see `Config.unseen_guess`)
+    control:tuple|None=None,   # (counts, covariates) of control cells; None: no matching of the unseen effects
+    n_steps:int=Config.effect_matching_steps, # Newton steps of that matching
+    min_effect:float=0.1,      # with "features": the least GRN total effect that replaces an entry
+)->dict:                       # the matching's rmse_before, rmse_after (empty without it)
+    "Rows of the linear path for perturbed nodes without training cells"
+    if module.linear is None: return {}
     unseen = np.flatnonzero(prepared.n_cells_per_node[:prepared.n_g0] == 0)
     singles, trained = _trained_singles(prepared)
-    if len(unseen) == 0 or len(singles) < 2: return
-    rows = _first_guess(module, prepared, unseen, unseen_guess)
-    if unseen_guess == "features" and module.grn.n_sources is not None:
-        rows = _fill_from_grn(module.grn, prepared, unseen, trained, rows, min_effect)
-    module.linear.weight[unseen] = torch.as_tensor(rows, dtype=torch.float32)
+    if len(unseen) == 0 or len(singles) < 2: return {}
+    if unseen_guess == "features":
+        rows = module.linear.weight[unseen].detach().numpy().astype(np.float64)
+        if module.grn.n_sources is not None:
+            module.linear.weight[unseen] = torch.as_tensor(
+                _fill_from_grn(module.grn, prepared, unseen, trained, rows, min_effect), dtype=torch.float32)
+        return {}
+    start = _regressed_rows(prepared, trained, module.linear.weight[trained].detach().numpy().astype(np.float64),
+                            unseen, "unseen rows")
+    if start is None: return {}
+    module.linear.weight[unseen] = torch.as_tensor(start, dtype=torch.float32)
+    if control is None or n_steps == 0: return {}
+    return _match_unseen_effects(module, prepared, unseen, control, n_steps)

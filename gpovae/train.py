@@ -292,8 +292,9 @@ def _finish(module:GPOVAEModule, prepared:PreparedData, config:Config, control:t
     matching = match_seen_effects(module, prepared, control, config.effect_matching_steps, targets=targets)
     if matching and effect_check is not None:    # the validation error of the final, matched model
         matching["val_effects"] = effect_error(module, *effect_check, seed)
-    effects_of_unseen_nodes(module, prepared, config.unseen_guess)
-    return {f"effect_matching_{k}": v for k, v in matching.items()}
+    unseen = effects_of_unseen_nodes(module, prepared, config.unseen_guess, control, config.effect_matching_steps)
+    return {**{f"effect_matching_{k}": v for k, v in matching.items()},
+            **{f"unseen_matching_{k}": v for k, v in unseen.items()}}
 
 # %% ../nbs/05_train.ipynb #70c1c272
 @dataclass(frozen=True)
