@@ -215,16 +215,18 @@ def warm_start_grn(
     return best_score if screen_steps == steps else alignment_score(module, targets, edge_cost)
 
 # %% ../nbs/04c_setup.ipynb #shr0cd01
+def _held_out(n:int, max_held:int=40)->np.ndarray:
+    "Up to `max_held` of `n` rows, evenly spread: the rows a leave-one-out score predicts"
+    return np.unique(np.linspace(0, n - 1, min(n, max_held)).round().astype(int))
+
 def _loo_top_pearson(predict, values:np.ndarray, own:np.ndarray, max_held:int=40, top:int=20)->float:
     "Mean Pearson correlation of up to `max_held` rows of `values`, each predicted from the others by predict(keep, i), on its `top` genes of largest |value| other than its own gene `own[i]`"
-    n = len(values)
-    held = np.unique(np.linspace(0, n - 1, min(n, max_held)).round().astype(int))
     scores = []
-    for i in held:
+    for i in _held_out(len(values), max_held):
         size = np.abs(values[i])
         size[own[i]] = -np.inf                # every guess gets the same own knock-down
         genes = np.argsort(-size)[:top]
-        predicted = predict(np.delete(np.arange(n), i), i)[genes]
+        predicted = predict(np.delete(np.arange(len(values)), i), i)[genes]
         if predicted.std() > 0 and values[i, genes].std() > 0:
             scores.append(np.corrcoef(predicted, values[i, genes])[0, 1])
     return float(np.mean(scores)) if scores else -math.inf
@@ -240,7 +242,7 @@ def _row_regressions(features:np.ndarray, node_genes:np.ndarray, nodes:np.ndarra
             "linear PCA": lambda keep, wanted: linear_pca_predict(values[keep].T, genes[keep], node_genes[wanted])}
 
 def _better_regression(features:np.ndarray, node_genes:np.ndarray, nodes:np.ndarray, values:np.ndarray, what:str)->tuple:
-    "(name, predict) of the regression of `_row_regressions` with the better leave-one-out score on the rows whose target is measured"
+    "(name, predict, score) of the regression of `_row_regressions` with the better leave-one-out score on the rows whose target is measured"
     measured = np.flatnonzero(node_genes[nodes] >= 0)
     regressions = _row_regressions(features, node_genes, nodes, values)
     scores = {name: _loo_top_pearson(lambda keep, i: predict(measured[keep], nodes[measured[[i]]])[0],
@@ -249,7 +251,7 @@ def _better_regression(features:np.ndarray, node_genes:np.ndarray, nodes:np.ndar
     best = max(scores, key=scores.get)
     logger.info("%s: leave-one-out top-20 Pearson %s; using the %s", what,
                 ", ".join(f"{score:.3g} ({name})" for name, score in scores.items()), best)
-    return best, regressions[best]
+    return best, regressions[best], scores[best]
 
 # %% ../nbs/04c_setup.ipynb #shr0cd02
 def _cross_fitted(predict, nodes:np.ndarray, genes:np.ndarray, fallback, n_folds:int, seed:int)->np.ndarray:
@@ -296,7 +298,7 @@ def shrunken_training_effects(
         return effect, pd.DataFrame(1., index=effect.index, columns=effect.columns)
     values, features = effect.to_numpy(dtype=np.float64), prepared.node_features().astype(np.float64)
     node_genes = prepared.node_gene_index
-    _, predict = _better_regression(features, node_genes, rows, values, "prior of the seen effects")
+    _, predict, _ = _better_regression(features, node_genes, rows, values, "prior of the seen effects")
     fallback = _row_regressions(features, node_genes, rows, values)["node features"]
     prior = _cross_fitted(predict, rows, genes, fallback, n_folds, seed)
     weight = shrinkage_weights(values, se.to_numpy(dtype=np.float64), prior, genes)
@@ -352,19 +354,22 @@ def match_seen_effects(
     return out
 
 # %% ../nbs/04c_setup.ipynb #ung0cd01
-def _regressed_rows(prepared:PreparedData, trained:np.ndarray, values:np.ndarray, unseen:np.ndarray, what:str)->np.ndarray|None:
-    "(U, G) rows of `values` (one per trained single perturbation of the nodes `trained`) for the `unseen` nodes, by the better regression, with the typical knock-down on each target's own gene; None below 4 measured targets"
+def _regression_guess(prepared:PreparedData, trained:np.ndarray, values:np.ndarray, what:str)->tuple|None:
+    "(guess, score): guess(keep, wanted) gives rows of `values` (one per trained single perturbation of the nodes `trained`) for the nodes `wanted` from the rows `keep`, by the better regression, with the typical knock-down on each target's own gene; score: that regression's leave-one-out top-20 Pearson. None below 4 measured targets"
     node_genes = prepared.node_gene_index
     measured = node_genes[trained] >= 0   # the linear PCA model embeds a target by its own gene
     if measured.sum() < 4: return None
     features = prepared.node_features().astype(np.float64)
-    name, predict = _better_regression(features, node_genes, trained, values, what)
-    everything = np.arange(len(trained))
-    rows = _row_regressions(features, node_genes, trained, values)["node features"](everything, unseen)
-    at = np.flatnonzero(node_genes[unseen] >= 0)
-    if name == "linear PCA" and len(at): rows[at] = predict(everything, unseen[at])
-    rows[at, node_genes[unseen[at]]] = _own_knockdown(values[measured], node_genes[trained[measured]])
-    return rows
+    name, predict, score = _better_regression(features, node_genes, trained, values, what)
+    by_features = _row_regressions(features, node_genes, trained, values)["node features"]
+    def guess(keep:np.ndarray, wanted:np.ndarray)->np.ndarray:
+        rows = by_features(keep, wanted)
+        at = np.flatnonzero(node_genes[wanted] >= 0)
+        if name == "linear PCA" and len(at): rows[at] = predict(keep, wanted[at])
+        known = keep[measured[keep]]
+        rows[at, node_genes[wanted[at]]] = _own_knockdown(values[known], node_genes[trained[known]])
+        return rows
+    return guess, score
 
 # %% ../nbs/04c_setup.ipynb #94a61dd8
 def _fill_from_grn(grn, prepared:PreparedData, unseen:np.ndarray, trained:np.ndarray, rows:np.ndarray,
@@ -380,26 +385,49 @@ def _fill_from_grn(grn, prepared:PreparedData, unseen:np.ndarray, trained:np.nda
         rows[i, genes[moved]] = predicted[i, moved]
     return rows
 
-def _match_unseen_effects(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, control:tuple, n_steps:int)->dict:
-    "Match the predicted effects of the `unseen` nodes to the better regression of the training effects"
+@torch.no_grad()
+def _model_loo_score(module:GPOVAEModule, prepared:PreparedData, singles:list, trained:np.ndarray, guess,
+                     effects:np.ndarray, control:tuple)->float:
+    "Leave-one-out top-20 Pearson of the module's predicted effects for trained perturbations whose rows `guess` gives from the others'"
+    measured = np.flatnonzero(prepared.node_gene_index[trained] >= 0)
+    held = _held_out(len(measured))
+    rows = np.concatenate([guess(np.delete(np.arange(len(trained)), measured[i]), trained[measured[[i]]]) for i in held])
+    nodes, weight = torch.as_tensor(trained[measured[held]]), module.linear.weight
+    kept = weight[nodes].clone()
+    weight[nodes] = torch.as_tensor(rows, dtype=weight.dtype)
+    _, dosage = dosage_of([singles[measured[i]] for i in held], prepared.nodes, prepared.config["control"], prepared.config["sep"])
+    predicted = effect_predictor(module, *control, dosage)().numpy()
+    weight[nodes] = kept
+    position = {i: k for k, i in enumerate(held)}
+    return _loo_top_pearson(lambda keep, i: predicted[position[i]], effects[measured], prepared.node_gene_index[trained[measured]])
+
+def _match_unseen_effects(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, guess_rows,
+                          control:tuple, n_steps:int)->dict:
+    "Match the predicted effects of the `unseen` nodes to the better regression of the training effects, where its held-out score beats that of the regressed rows"
     singles, trained = _trained_singles(prepared)
     effects = prepared.effect_statistics("train")["effect"].loc[singles].to_numpy(dtype=np.float64)
-    target = _regressed_rows(prepared, trained, effects, unseen, "unseen effects")
+    guess_effects, effects_score = _regression_guess(prepared, trained, effects, "unseen effects")
+    rows_score = _model_loo_score(module, prepared, singles, trained, guess_rows, effects, control)
+    scores = {"loo_regressed_effects": effects_score, "loo_regressed_rows": rows_score}
+    logger.info("unseen perturbations, leave-one-out top-20 Pearson of the trained ones: %.3g (regressed effects), "
+                "%.3g (regressed rows); using the %s", effects_score, rows_score,
+                "regressed effects" if effects_score > rows_score else "regressed rows")
+    if effects_score <= rows_score: return scores
+    target = torch.as_tensor(guess_effects(np.arange(len(trained)), unseen), dtype=torch.float32)
     labels = [prepared.nodes[i] for i in unseen]
-    out = _match_rows(module, prepared, labels, unseen, torch.as_tensor(target, dtype=torch.float32), control,
-                      n_steps, min_slope=0.1, max_move=1.)
+    out = _match_rows(module, prepared, labels, unseen, target, control, n_steps, min_slope=0.1, max_move=1.)
     logger.info("unseen effects matched to the regression of the training effects: rmse %.4g -> %.4g",
                 out["rmse_before"], out["rmse_after"])
-    return out
+    return scores | out
 
 @torch.no_grad()
 def effects_of_unseen_nodes(
     module:GPOVAEModule, prepared:PreparedData,
     unseen_guess:str,          # "loo" or "features" (see `Config.unseen_guess`)
-    control:tuple|None=None,   # (counts, covariates) of control cells; None: no matching of the unseen effects
+    control:tuple|None=None,   # (counts, covariates) of control cells; None: the regressed rows, no matching
     n_steps:int=Config.effect_matching_steps, # Newton steps of that matching
     min_effect:float=0.1,      # with "features": the least GRN total effect that replaces an entry
-)->dict:                       # the matching's rmse_before, rmse_after (empty without it)
+)->dict:                       # with control cells: both leave-one-out scores, and the matching's rmse_before, rmse_after where it ran
     "Rows of the linear path for perturbed nodes without training cells"
     if module.linear is None: return {}
     unseen = np.flatnonzero(prepared.n_cells_per_node[:prepared.n_g0] == 0)
@@ -411,9 +439,9 @@ def effects_of_unseen_nodes(
             module.linear.weight[unseen] = torch.as_tensor(
                 _fill_from_grn(module.grn, prepared, unseen, trained, rows, min_effect), dtype=torch.float32)
         return {}
-    start = _regressed_rows(prepared, trained, module.linear.weight[trained].detach().numpy().astype(np.float64),
-                            unseen, "unseen rows")
-    if start is None: return {}
-    module.linear.weight[unseen] = torch.as_tensor(start, dtype=torch.float32)
+    by_rows = _regression_guess(prepared, trained, module.linear.weight[trained].detach().numpy().astype(np.float64),
+                                "unseen rows")
+    if by_rows is None: return {}
+    module.linear.weight[unseen] = torch.as_tensor(by_rows[0](np.arange(len(trained)), unseen), dtype=torch.float32)
     if control is None or n_steps == 0: return {}
-    return _match_unseen_effects(module, prepared, unseen, control, n_steps)
+    return _match_unseen_effects(module, prepared, unseen, by_rows[0], control, n_steps)
