@@ -3,7 +3,7 @@
 For every kind of screen in bench/screens.py and every seed (and the real Papalexi screen, replicate as batch,
 when its data are present): prepare with a random split, compute the training effects of the single
 perturbations and their empirical-Bayes shrinkage towards what the other perturbations predict
-(`gpovae.setup.shrunken_training_effects`, what `seen_shrinkage=True` matches), and score both against the
+(`gpovae.borrowing.shrunken_training_effects`, what `seen_shrinkage=True` matches), and score both against the
 effects of the held-out test cells: pearson_top20 (each perturbation's 20 genes of largest observed |effect|)
 and Pearson over all perturbation-gene pairs. No model is fitted: matching moves the model's seen effects
 onto these targets. Writes bench/results/shrinkage.json (with the commit, CPU and threads). Not a test.
@@ -26,7 +26,7 @@ def run_one(kind:str, seed:int, size:dict)->dict:
     from gpovae.core import shared_data_path
     from gpovae.metrics import effect_metrics
     from gpovae.scoring import observed_effects, perturbation_settings
-    from gpovae.setup import shrunken_training_effects
+    from gpovae.borrowing import shrunken_training_effects
     if kind == "papalexi":
         adata = anndata.read_h5ad(shared_data_path("perturbseq", "papalexi2021_thp1_299genes.h5ad"))
         prepared = gpovae.prepare(adata, batch_key="bio_rep", seed=seed)

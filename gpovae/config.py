@@ -61,9 +61,10 @@ class _ModelSettings:
     response_mixture: bool = _setting(True, "perturbed cells respond or escape (as controls), with a rate per "
                                       "perturbation estimated from the training cells; needs linear_effects (published: off)")
     unseen_guess: str = _setting("loo", "row of the linear path for a perturbed gene without training cells: "
-                                 "'loo' (ridge on control-cell node features or the published linear model on a PCA of the "
-                                 "trained rows, whichever predicts held-out trained perturbations better, with the typical "
-                                 "knock-down on the target's own gene) or 'features' (the node-feature ridge, then the GRN's "
+                                 "'loo' (ridge on control-cell node features or the published linear model on a PCA, of the "
+                                 "trained rows or of the training effects then matched, whichever predicts held-out trained "
+                                 "perturbations better, with the typical knock-down on the target's own gene) or 'features' "
+                                 "(the node-feature ridge, then the GRN's "
                                  "total effects where they are clear; the earlier default)", choices=("loo", "features"))
 
 @dataclass(frozen=True)
