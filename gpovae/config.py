@@ -86,6 +86,9 @@ class _LossSettings(_ModelSettings):
                                   "or paper (K-hop alignment)", "losses", GRN_OBJECTIVES)
     edge_cost: float = _setting(4., "price of a GRN edge in the total-effect fit (higher: sparser GRN)", "losses",
                                 interval="[0, inf)")
+    own_gene_fit: str = _setting("two_sided", "how the total-effect fit treats a perturbed gene's own measured effect: "
+                                 "two_sided (like every other entry) or one_sided (a predicted knock-down deeper than "
+                                 "the measured one costs nothing)", "losses", ("two_sided", "one_sided"))
 
 @dataclass(frozen=True)
 class Config(_LossSettings):

@@ -142,7 +142,8 @@ def _start_from_training_effects(module:GPOVAEModule, prepared:PreparedData, fea
 def alignment_targets(
     prepared:PreparedData,  # output of `prepare`
     se_floor:float=0.02,    # smallest standard error used (log2 units)
-)->dict:                    # tensors: dosage (T, P), effect and se (T, J), columns (J,)
+    own_gene_fit:str=Config.own_gene_fit, # "one_sided": own-gene entries only penalise a knock-down shallower than measured
+)->dict:                    # tensors: dosage (T, P), effect and se (T, J), columns (J,), one_sided (T, J) bool
     "Signed training effects of every training label on the measured node genes, for the total-effect alignment"
     stats = prepared.effect_statistics("train")
     labels = list(stats["effect"].index)
@@ -150,8 +151,10 @@ def alignment_targets(
     columns = np.flatnonzero(prepared.node_gene_index >= 0)
     genes = prepared.node_gene_index[columns]
     as_tensor = lambda frame: torch.as_tensor(frame.to_numpy()[:, genes], dtype=torch.float32)
+    own = dosage[:, torch.as_tensor(columns)] != 0        # each label's own perturbed genes
     return {"dosage": dosage, "effect": as_tensor(stats["effect"]),
-            "se": as_tensor(stats["se"]).clamp_min(se_floor), "columns": torch.as_tensor(columns)}
+            "se": as_tensor(stats["se"]).clamp_min(se_floor), "columns": torch.as_tensor(columns),
+            "one_sided": own & (own_gene_fit == "one_sided")}
 
 def _alignment_start(module:GPOVAEModule, steps:int, seed:int, lr:float)->tuple:
     "(optimizer, schedule, mask noise) of one warm start of `steps` Adam steps on the GRN parameters"

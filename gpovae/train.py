@@ -243,7 +243,8 @@ def _training_plan(module:GPOVAEModule, prepared:PreparedData, config:Config, se
                    fresh:bool)->tuple:
     "(TrainingPlan, monitored metric); a fresh fit first warm-starts the GRN"
     monitor, effect_check = _monitor(config, seed, prepared, control)
-    alignment = alignment_targets(prepared) if module.grn.n_sources is not None and config.lambda_grn > 0 else None
+    alignment = alignment_targets(prepared, own_gene_fit=config.own_gene_fit) \
+        if module.grn.n_sources is not None and config.lambda_grn > 0 else None
     if alignment is not None and fresh and config.grn_warmup_steps > 0:
         warm_start_grn(module, alignment, config.grn_warmup_steps, config.edge_cost, seed,
                        restarts=config.grn_warmup_restarts)
