@@ -163,29 +163,38 @@ def _model_loo_score(module:GPOVAEModule, prepared:PreparedData, singles:list, t
     position = {i: k for k, i in enumerate(held)}
     return _loo_top_pearson(lambda keep, i: predicted[position[i]], effects[measured], prepared.node_gene_index[trained[measured]])
 
-def _match_unseen_effects(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, guess_rows,
-                          control:tuple, n_steps:int)->dict:
-    "Match the predicted effects of the `unseen` nodes to the better regression of the training effects, where its held-out score beats that of the regressed rows"
+def _unseen_target(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, guess_rows, control:tuple,
+                   blend:bool)->tuple:
+    "(target effects of the `unseen` nodes or None to keep their regressed rows, scores): the regressed training effects where they win (or, with `blend`, always, averaged with the module's effects of the regressed rows)"
     singles, trained = _trained_singles(prepared)
     effects = prepared.effect_statistics("train")["effect"].loc[singles].to_numpy(dtype=np.float64)
     guess_effects, effects_score = _regression_guess(prepared, trained, effects, "unseen effects")
+    regressed = torch.as_tensor(guess_effects(np.arange(len(trained)), unseen), dtype=torch.float32)
+    if blend:
+        _, dosage = dosage_of([prepared.nodes[i] for i in unseen], prepared.nodes, prepared.config["control"], prepared.config["sep"])
+        logger.info("unseen effects: the average of the regressed training effects and the module's effects of the regressed rows")
+        return (regressed + effect_predictor(module, *control, dosage)()) / 2, {}
     rows_score = _model_loo_score(module, prepared, singles, trained, guess_rows, effects, control)
     scores = {"loo_regressed_effects": effects_score, "loo_regressed_rows": rows_score}
     logger.info("unseen perturbations, leave-one-out top-20 Pearson of the trained ones: %.3g (regressed effects), "
                 "%.3g (regressed rows); using the %s", effects_score, rows_score,
                 "regressed effects" if effects_score > rows_score else "regressed rows")
-    if effects_score <= rows_score: return scores
-    target = torch.as_tensor(guess_effects(np.arange(len(trained)), unseen), dtype=torch.float32)
+    return (regressed if effects_score > rows_score else None), scores
+
+def _match_unseen_effects(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, guess_rows,
+                          control:tuple, n_steps:int, blend:bool)->dict:
+    "Match the predicted effects of the `unseen` nodes to the target of `_unseen_target`"
+    target, scores = _unseen_target(module, prepared, unseen, guess_rows, control, blend)
+    if target is None: return scores
     labels = [prepared.nodes[i] for i in unseen]
     out = _match_rows(module, prepared, labels, unseen, target, control, n_steps, min_slope=0.1, max_move=1.)
-    logger.info("unseen effects matched to the regression of the training effects: rmse %.4g -> %.4g",
-                out["rmse_before"], out["rmse_after"])
+    logger.info("unseen effects matched to their target: rmse %.4g -> %.4g", out["rmse_before"], out["rmse_after"])
     return scores | out
 
 @torch.no_grad()
 def effects_of_unseen_nodes(
     module:GPOVAEModule, prepared:PreparedData,
-    unseen_guess:str,          # "loo" or "features" (see `Config.unseen_guess`)
+    unseen_guess:str,          # "loo", "blend" or "features" (see `Config.unseen_guess`)
     control:tuple|None=None,   # (counts, covariates) of control cells; None: the regressed rows, no matching
     n_steps:int=Config.effect_matching_steps, # Newton steps of that matching
     min_effect:float=0.1,      # with "features": the least GRN total effect that replaces an entry
@@ -206,4 +215,4 @@ def effects_of_unseen_nodes(
     if by_rows is None: return {}
     module.linear.weight[unseen] = torch.as_tensor(by_rows[0](np.arange(len(trained)), unseen), dtype=torch.float32)
     if control is None or n_steps == 0: return {}
-    return _match_unseen_effects(module, prepared, unseen, by_rows[0], control, n_steps)
+    return _match_unseen_effects(module, prepared, unseen, by_rows[0], control, n_steps, unseen_guess == "blend")

@@ -63,9 +63,10 @@ class _ModelSettings:
     unseen_guess: str = _setting("loo", "row of the linear path for a perturbed gene without training cells: "
                                  "'loo' (ridge on control-cell node features or the published linear model on a PCA, of the "
                                  "trained rows or of the training effects then matched, whichever predicts held-out trained "
-                                 "perturbations better, with the typical knock-down on the target's own gene) or 'features' "
+                                 "perturbations better, with the typical knock-down on the target's own gene), 'blend' (matched to the "
+                                 "average of the two) or 'features' "
                                  "(the node-feature ridge, then the GRN's "
-                                 "total effects where they are clear; the earlier default)", choices=("loo", "features"))
+                                 "total effects where they are clear; the earlier default)", choices=("loo", "blend", "features"))
 
 @dataclass(frozen=True)
 class _LossSettings(_ModelSettings):
