@@ -135,8 +135,30 @@ def _prefixed(prefix:str, values:dict)->dict:
             out[f"{prefix}.{key}"] = float(value)
     return out
 
+_SETTING_NAMES = {"seen": "seen perturbations", "unseen": "unseen perturbations", "combos": "unseen combinations"}
+
+def _listed(names:list)->str:
+    "A few names in words: 'A', 'A and B', 'A, B, C and 2 more'"
+    shown = [str(n) for n in names[:3]] + ([f"{len(names) - 3} more"] if len(names) > 3 else [])
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+def _cannot_predict(setting:str, perturbations:list, train_effects:DataFrame, sep:str)->dict:
+    "{baseline: why it cannot predict `perturbations`}, in words, for the reasons known before trying"
+    targets = sorted({gene for label in perturbations for gene in label.split(sep)})
+    unmeasured = [gene for gene in targets if gene not in train_effects.columns]
+    untrained = [gene for gene in targets if gene not in train_effects.index]
+    reasons = {}
+    if unmeasured and setting != "seen":
+        why = (f"{_listed(unmeasured)} {'is not a measured gene' if len(unmeasured) == 1 else 'are not measured genes'}, "
+               "and a linear baseline predicts a perturbation from its target gene's measured expression")
+        reasons.update(linear=why, linear_control=why)
+    if untrained and setting == "combos":
+        reasons["additive"] = (f"{_listed(untrained)} {'has no training cells of its' if len(untrained) == 1 else 'have no training cells of their'} "
+                               "own, so the sum of the single effects is not known")
+    return reasons
+
 def _baselines(setting:str, perturbations:list, train_effects:DataFrame, embeddings:DataFrame, sep:str)->dict:
-    "Baseline predictions that apply to `setting`, by name; a baseline that cannot predict is skipped"
+    "Baseline predictions that apply to `setting`, by name; a baseline that cannot predict is left out with a note"
     singles = train_effects.loc[[l for l in train_effects.index if sep not in l]]
     makers = {"global_mean": lambda: global_mean_baseline(train_effects, perturbations)}
     if setting == "seen":
@@ -146,10 +168,13 @@ def _baselines(setting:str, perturbations:list, train_effects:DataFrame, embeddi
         makers["linear_control"] = lambda: linear_baseline(train_effects, embeddings, perturbations, sep=sep)
     if setting == "combos":
         makers["additive"] = lambda: additive_baseline(singles, perturbations, sep=sep)
-    predictions = {}
+    predictions, reasons = {}, _cannot_predict(setting, perturbations, train_effects, sep)
     for name, make in makers.items():
-        try: predictions[name] = make()
-        except GPOVAEInputError as e: logger.warning("baseline %s skipped for %s: %s", name, setting, e)
+        try:
+            if name in reasons: raise GPOVAEInputError(reasons[name])
+            predictions[name] = make()
+        except GPOVAEInputError as e:
+            logger.warning("the %s baseline is left out on the %s: %s", name, _SETTING_NAMES[setting], e)
     return predictions
 
 # %% ../nbs/06a_scoring.ipynb #e4603dcc
