@@ -118,7 +118,6 @@ def _named(items:list|None, flag:str, example:str)->dict:
 
 def _networks(network:list|None, undirected:list|None, min_score:list|None=None, id_map:list|None=None)->dict:
     "Known networks from NAME=FILE flags: directed, unless NAME is also given to --undirected; score cut-offs and identifier maps by NAME"
-    from gpovae.metrics import read_edge_file
     files = _named(network, "--network", "TRRUST=trrust.tsv")
     cutoffs = _named(min_score, "--min-score", "STRING=700")
     maps = _named(id_map, "--id-map", "STRING=9606.protein.info.v12.0.txt.gz")
@@ -131,6 +130,12 @@ def _networks(network:list|None, undirected:list|None, min_score:list|None=None,
             cutoffs[name] = float(value)
         except ValueError:
             raise GPOVAEInputError(f"--min-score {name}={value}: the cut-off must be a number, e.g. 700") from None
+    for flag, paths in (("--network", files), ("--id-map", maps)):
+        for name, path in paths.items():
+            if not Path(path).is_file():
+                raise GPOVAEInputError(f"{flag} {name}={path}: there is no such file; give the path of the file you downloaded")
+    if not files: return {}
+    from gpovae.metrics import read_edge_file    # pandas and scikit-learn: only once the flags are right
     return {name: read_edge_file(path, directed=name not in (undirected or []), min_score=cutoffs.get(name),
                                  id_map=maps.get(name)) for name, path in files.items()}
 
@@ -145,17 +150,20 @@ def evaluate_run(
 )->dict:                        # the metrics (also written to run/metrics.json)
     "Score a run again on its test cells, optionally against known networks, and rewrite metrics.json"
     from gpovae import run as runs
-    from gpovae.report import finish_run
-    from gpovae.metrics import read_edge_file
-    from gpovae.scoring import evaluate
-    folder = Path(run)
-    model, settings = runs.load_run(folder)
+    folder = runs.check_run(run)      # flag and path errors first: they need neither torch nor the model
+    settings = runs.read_config(folder/"config.yaml")
     if data:
         settings["data"] = str(Path(data).expanduser().absolute())
     if not Path(settings["data"]).is_file():
         raise GPOVAEInputError(f"the screen of this run, {settings['data']}, is not there; pass --data with its current path")
     networks = _networks(network, undirected, min_score, id_map)
+    if truth and not Path(truth).is_file():
+        raise GPOVAEInputError(f"--truth {truth}: there is no such file; give the path of the true network's edge file")
+    from gpovae.metrics import read_edge_file
+    from gpovae.report import finish_run
+    from gpovae.scoring import evaluate
     known = read_edge_file(truth, directed=True) if truth else None
+    model, _ = runs.load_run(folder)
     with runs.run_lock(folder), command_threads(settings["fit"].get("cpu_threads")):
         prepared = prepare_screen(read_screen(settings["data"], settings.get("backed", False)), settings)
         say(f"evaluate: {len(prepared.indices_of('test')):,} held-out test cells, {len(networks)} known network(s)")
@@ -172,15 +180,15 @@ def predict(
     out:str,            # .h5ad file to write
 )->Path:                # the file written
     "Predicted effects of any perturbations (singles, combinations, unseen nodes) as h5ad, rows named as given"
-    from gpovae.data import normalize_labels
-    from gpovae.run import atomic_path, load_run
-    folder, out = Path(run), Path(out)
+    from gpovae.run import atomic_path, check_run, load_run
+    folder, out = check_run(run), Path(out)      # flag errors first: they need neither torch nor the model
     if out.suffix != ".h5ad":
         raise GPOVAEInputError(f"--out must end in .h5ad, got {out}")
-    model, _ = load_run(folder)
     wanted = [label.strip() for label in perturbations.split(",") if label.strip()]
     if not wanted or len(set(wanted)) < len(wanted):
         raise GPOVAEInputError(f"--perturbations {perturbations!r}: give distinct labels separated by commas, e.g. A,B,A+B")
+    from gpovae.data import normalize_labels
+    model, _ = load_run(folder)
     canonical = normalize_labels(wanted, model.control, model.sep)
     genes = {gene for label in canonical if label != model.control for gene in label.split(model.sep)}
     missing = sorted(genes - set(model.nodes))
@@ -232,10 +240,12 @@ def _write_edges(rows:list, chosen:str, part:Path):
             writer.writerows(rows)
     elif chosen == "json":
         part.write_text(json.dumps(numbers, indent=1))
-    else:
-        import pandas as pd
-        from gpovae.grn_plot import write_graphml
-        write_graphml(pd.DataFrame(numbers, columns=columns), part)
+    else:   # the file grn_plot.write_graphml writes for this table, with networkx alone: no pandas, no matplotlib
+        import networkx as nx
+        graph = nx.DiGraph()
+        graph.add_edges_from((row["source"], row["target"], {k: v for k, v in row.items() if k not in ("source", "target")})
+                             for row in numbers)
+        nx.write_graphml(graph, part)
 
 def export_grn(
     run:str,                # run directory

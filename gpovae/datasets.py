@@ -177,7 +177,7 @@ def dataset_path(
         if found is None:
             raise GPOVAEInputError(f"{dataset.name} is not downloaded but read from the shared data folder, and "
                                    f"{'/'.join(dataset.local)} is not there: set GPOVAE_DATA_DIR to the folder that "
-                                   f"holds it, or copy the file to {path}")
+                                   f"holds {dataset.local[0]}/, or copy the file to {path}")
         return found
     if not download_missing:
         raise GPOVAEInputError(f"{dataset.name} is not in {folder}; call with download_missing=True or copy "

@@ -58,6 +58,7 @@ _PYTHON_ONLY = {"(or use detect_control)": "(or leave out --control to detect it
                 "drop them (filter_perturbations)": "remove their cells from the .h5ad",
                 "use normalised labels (normalize_labels)": "write them as the data labels them, combinations as A+B"}
 _NUMPY_SCALAR = re.compile(r"np\.(?:str_|int\d*|float\d*|bool_?)\(([^()]*)\)")   # np.str_('ATF2') -> 'ATF2'
+_LEADING_ARGUMENT = re.compile(r"^([a-z][a-z0-9_]*) (?=[\['\"\d])")   # "holdout ['A'] ..." -> "--holdout ['A'] ..."
 
 
 def flags_of(parser:argparse.ArgumentParser)->dict:
@@ -88,6 +89,8 @@ def in_flags(
         name, value = match.groups()
         return _as_flag(flags[name], value) if name in flags else match.group(0)
     message = _NUMPY_SCALAR.sub(r"\1", message)
+    message = _LEADING_ARGUMENT.sub(lambda match: f"{flags[match.group(1)][0]} " if match.group(1) in flags else match.group(0),
+                                    message.strip())
     message = _PYTHON_ARGUMENT.sub(rewrite, message)
     for phrase, words in _PYTHON_ONLY.items():
         message = message.replace(phrase, words)

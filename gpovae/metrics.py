@@ -129,7 +129,6 @@ def _name_columns(table:DataFrame, header:bool)->DataFrame:
             table = table.rename(columns={found: wanted})
     return table
 
-
 # %% ../nbs/06_metrics.ipynb #dab26222
 def _keep_scores(edges:DataFrame, min_score:float|None, name:str)->DataFrame:
     "Edges whose combined_score (or score) is at least `min_score`"
@@ -158,7 +157,6 @@ def _to_symbols(edges:DataFrame, id_map, name:str)->DataFrame:
     if len(kept) < len(edges):
         logger.info(f"{name}: dropped {len(edges) - len(kept)} edges whose identifiers are not in {id_map.name}")
     return kept
-
 
 # %% ../nbs/06_metrics.ipynb #c67a5769
 def read_edge_file(
@@ -192,7 +190,6 @@ def read_edge_file(
     edges.attrs["directed"] = directed
     return edges
 
-
 # %% ../nbs/06_metrics.ipynb #a07e1ae1
 def _check_edges(edges:DataFrame, name:str):
     "Fail unless `edges` is a DataFrame with source and target columns"
@@ -225,22 +222,38 @@ def _select(values:np.ndarray, threshold:float, top_k:int|None)->np.ndarray:
 def _ranking_metrics(
     truth:np.ndarray,  # (n,) bool: pair is a known edge (at least one positive and one negative)
     scores:np.ndarray, # (n,) float scores
-)->tuple[float, float]: # (average precision, ROC AUC)
+    weights:np.ndarray|None=None, # (n,) or (B, n): how often each pair counts (a bootstrap draw); None: once
+)->tuple: # (average precision, ROC AUC): floats, or arrays of shape weights.shape[:-1]
     "Average precision and ROC AUC with scikit-learn's tie handling, in one sort"
     order = np.argsort(-scores, kind="stable")
-    ranked = scores[order]
-    hits = truth[order]
+    ranked, hits = scores[order], truth[order]
+    w = np.ones(len(order)) if weights is None else np.asarray(weights, dtype=float)[..., order]
     last = np.append(np.flatnonzero(np.diff(ranked) != 0), len(ranked) - 1)  # end of each tie group
-    tp = np.cumsum(hits)[last].astype(float)
-    fp = np.cumsum(~hits)[last].astype(float)
-    precision = tp / (tp + fp)
-    tpr = np.concatenate([[0.0], tp / tp[-1]])  # recall
-    fpr = np.concatenate([[0.0], fp / fp[-1]])
-    ap = float(np.sum(np.diff(tpr) * precision))
-    auroc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
-    return ap, auroc
+    tp = np.cumsum(w * hits, axis=-1)[..., last]
+    fp = np.cumsum(w * ~hits, axis=-1)[..., last]
+    precision = tp / np.maximum(tp + fp, 1e-12)  # 0 before the first pair that counts
+    zero = np.zeros(tp.shape[:-1] + (1,))
+    tpr, fpr = (np.concatenate([zero, c / c[..., -1:]], axis=-1) for c in (tp, fp))  # tpr is the recall
+    ap = np.sum(np.diff(tpr) * precision, axis=-1)
+    auroc = np.sum(np.diff(fpr) * (tpr[..., 1:] + tpr[..., :-1]) / 2, axis=-1)
+    return (float(ap), float(auroc)) if weights is None else (ap, auroc)
 
 # %% ../nbs/06_metrics.ipynb #4d16a5cb
+def _known_pairs(scores:DataFrame, truth_edges:DataFrame, nodes:list|None, directed:bool|None)->tuple:
+    "(scores, is known edge) of every pair of distinct nodes: ordered pairs, or unordered with scores by max"
+    S, nodes = _score_matrix(scores, nodes)
+    _check_edges(truth_edges, "truth_edges")
+    if directed is None: directed = truth_edges.attrs.get("directed") is not False
+    P = len(nodes)
+    position = pd.Series(np.arange(P), index=nodes)
+    inside = truth_edges.source.isin(position.index) & truth_edges.target.isin(position.index)
+    if (~inside).any(): logger.info(f"{int((~inside).sum())} known edges have an end outside `nodes` and are not scored")
+    T = np.zeros((P, P), dtype=bool)
+    T[position[truth_edges.source[inside]].to_numpy(), position[truth_edges.target[inside]].to_numpy()] = True
+    if directed: return S[~np.eye(P, dtype=bool)], T[~np.eye(P, dtype=bool)]   # row by row, as np.nonzero orders them
+    pairs = np.triu_indices(P, k=1)
+    return np.maximum(S, S.T)[pairs], (T | T.T)[pairs]
+
 def grn_truth_metrics(
     scores:DataFrame,       # (P, P) edge scores; index = source, columns = target
     truth_edges:DataFrame,  # known edges, columns source, target
@@ -251,20 +264,7 @@ def grn_truth_metrics(
     precision_ks:tuple=(20, 50), # k for `precision_top{k}`: precision of the k highest-scoring pairs
 )->dict[str, float]:        # precision, recall, precision_top*, auprc, auroc, random_auprc, n_edges, n_true_edges, n_pairs
     "Precision/recall of thresholded edges and AUPRC/AUROC of a score matrix vs a known network"
-    S, nodes = _score_matrix(scores, nodes)
-    _check_edges(truth_edges, "truth_edges")
-    if directed is None: directed = truth_edges.attrs.get("directed") is not False
-    P = len(nodes)
-    position = pd.Series(np.arange(P), index=nodes)
-    inside = truth_edges.source.isin(position.index) & truth_edges.target.isin(position.index)
-    if (~inside).any(): logger.info(f"{int((~inside).sum())} known edges have an end outside `nodes` and are not scored")
-    T = np.zeros((P, P), dtype=bool)
-    T[position[truth_edges.source[inside]].to_numpy(), position[truth_edges.target[inside]].to_numpy()] = True
-    if directed: pairs = np.nonzero(~np.eye(P, dtype=bool))
-    else:
-        S, T = np.maximum(S, S.T), T | T.T
-        pairs = np.triu_indices(P, k=1)
-    s, t = S[pairs], T[pairs]
+    s, t = _known_pairs(scores, truth_edges, nodes, directed)
     predicted = _select(s, threshold, top_k)
     n_edges, n_true = int(predicted.sum()), int(t.sum())
     out = {"n_edges": float(n_edges), "n_true_edges": float(n_true), "n_pairs": float(len(s))}

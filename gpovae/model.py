@@ -105,8 +105,9 @@ class GPOVAE(_Predictions):
         options = FitOptions(max_epochs=max_epochs, accelerator=accelerator, devices=devices, strategy=strategy,
                              precision=precision, out_dir=out_dir, resume=resume, progress_bar=progress_bar,
                              cpu_threads=cpu_threads, verbose=verbose)
-        self.history = fit_module(self.module, self.prepared, self.config, self.seed,
-                                  (self.control_x, self.control_covariate), options)
+        self.history = {**fit_module(self.module, self.prepared, self.config, self.seed,
+                                     (self.control_x, self.control_covariate), options),
+                        "max_epochs": max_epochs or self.config.max_epochs}   # the limit this fit had
         return self
 
     def save(self, path):
@@ -131,7 +132,11 @@ def save_model(model:GPOVAE, path):
     from gpovae import __version__
     meta = dict(gpovae_version=__version__, hparams=model.config.to_dict(), seed=model.seed,
                 **asdict(model.names), history=model.history)
-    (path/"config.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+    (path/"config.yaml").write_text(_SAVED_HEADER + yaml.safe_dump(meta, sort_keys=False))
+
+_SAVED_HEADER = ("# A GPO-VAE model saved by GPOVAE.save; GPOVAE.load reads this folder.\n"
+                 "# hparams: its settings; hparams.max_epochs is the limit of a later fit() that names none.\n"
+                 "# history: what its last fit did; history.max_epochs was that fit's limit, history.epochs what it ran.\n")
 
 def read_saved(path)->tuple:
     "(config, seed, names, module weights, (control counts, covariates), history) of a saved model"

@@ -67,7 +67,8 @@ BASELINE_NAMES = {
 }
 _SETTING_WORDS = {"seen": "seen perturbations (new cells)", "unseen": "unseen perturbations",
                   "combos": "unseen combinations"}
-_COLUMNS = ["task", "metric", "GPO-VAE", "best baseline", "baseline score", "difference", "verdict", "chance", "evidence"]
+_COLUMNS = ["task", "metric", "GPO-VAE", "best baseline", "baseline score", "difference", "low", "high", "verdict", "chance",
+            "evidence"]
 MIN_PERTURBATIONS = 3   # fewer perturbations in a setting: "too few to tell"
 MIN_TRUE_EDGES = 10     # fewer known edges among the GRN nodes: "too few to tell"
 
@@ -81,11 +82,16 @@ def _best_baseline(metrics:dict, suffix:str)->tuple:
     best = max(scores, key=scores.get)
     return best, float(scores[best])
 
-def _row(task:str, metric:str, score:float, best:tuple, chance:float, margin:float, evidence:str, enough:bool)->list:
-    difference = score - best[1]
+def _interval(metrics:dict, prefix:str, best:str|None)->tuple:
+    "(low, high) of the bootstrap interval of the model minus `best` under `prefix`, or (nan, nan)"
+    return tuple(float(metrics.get(f"{prefix}.{best}.{end}", float("nan"))) for end in ("low", "high"))
+
+def _row(task:str, metric:str, score:float, best:tuple, chance:float, margin:float, evidence:str, enough:bool,
+         interval:tuple)->list:
+    difference, (low, high) = score - best[1], interval
     call = "no baseline" if best[0] is None else "too few to tell" if not enough else \
-        "better" if difference > margin else "worse" if difference < -margin else "on par"
-    return [task, metric, float(score), best[0], best[1], difference, call, chance, evidence]
+        "better" if difference > margin and not low <= 0 else "worse" if difference < -margin and not high >= 0 else "on par"
+    return [task, metric, float(score), best[0], best[1], difference, low, high, call, chance, evidence]
 
 def _evidence(metrics:dict, count_key:str, pairs_key:str|None, minimum:int, unit:str)->tuple:
     "(words, enough): how many perturbations or true edges a row rests on, and whether that reaches `minimum`"
@@ -106,7 +112,8 @@ def summary_table(
         if key in metrics:
             best = _best_baseline(metrics, f".{setting}.{metric}")
             evidence = _evidence(metrics, f"effects.{setting}.n_perturbations", None, MIN_PERTURBATIONS, "perturbations")
-            rows.append(_row(f"effects: {setting}", metric, metrics[key], best, float("nan"), margin, *evidence))
+            interval = _interval(metrics, f"interval.effects.{setting}.{metric}", best[0])
+            rows.append(_row(f"effects: {setting}", metric, metrics[key], best, float("nan"), margin, *evidence, interval))
     networks = sorted(key[len("grn."):-len(".auprc")] for key in metrics
                       if key.startswith("grn.") and key.endswith(".auprc"))
     for network in networks:
@@ -114,12 +121,16 @@ def summary_table(
         chance = metrics.get(f"grn.{network}.random_auprc", float("nan"))
         evidence = _evidence(metrics, f"grn.{network}.n_true_edges", f"grn.{network}.n_pairs", MIN_TRUE_EDGES, "true edges")
         rows.append(_row(f"GRN vs {network.removeprefix('network.')}", "auprc", metrics[f"grn.{network}.auprc"],
-                         best, chance, margin, *evidence))
+                         best, chance, margin, *evidence, _interval(metrics, f"interval.grn.{network}.auprc", best[0])))
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 # %% ../nbs/08b_report.ipynb #a947315c
 def _number(value:float, sign:str="")->str:
-    return "" if value != value else f"{value:{sign}.3f}"
+    "Three decimals (no -0.000), or nothing for NaN"
+    return "" if value != value else f"{round(value, 3) + 0.0:{sign}.3f}"
+
+_SHOWN = ["task", "metric", "GPO-VAE", "best baseline", "baseline score", "difference", "95% interval", "verdict", "chance",
+          "evidence"]
 
 def format_summary(
     table:pd.DataFrame, # `summary_table`
@@ -127,19 +138,31 @@ def format_summary(
     "The summary table as aligned text for a terminal or README"
     if table.empty:
         return "(no effect or GRN scores: the test split has no perturbed cells)"
-    header = _COLUMNS
-    rows = [[row.task, row.metric, _number(row[2]), row[3] or "-", _number(row[4]), _number(row[5], "+"), row.verdict,
-             _number(row.chance), row.evidence] for row in table.itertuples(index=False)]
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
-    numbers = {2, 4, 5, 7}
+    rows = [[row["task"], row["metric"], _number(row["GPO-VAE"]), row["best baseline"] or "-", _number(row["baseline score"]),
+             _number(row["difference"], "+"), _span(row), row["verdict"], _number(row["chance"]), row["evidence"]]
+            for _, row in table.iterrows()]
+    widths = [max(len(cell) for cell in column) for column in zip(_SHOWN, *rows)]
+    numbers = {2, 4, 5, 6, 8}
     lines = ["  ".join(cell.rjust(width) if i in numbers else cell.ljust(width)
-                       for i, (cell, width) in enumerate(zip(cells, widths))).rstrip() for cells in [header, *rows]]
+                       for i, (cell, width) in enumerate(zip(cells, widths))).rstrip() for cells in [_SHOWN, *rows]]
     return "\n".join(lines)
+
+def _span(row)->str:
+    "The interval as [low, high], or nothing without one"
+    return "" if row["low"] != row["low"] else f"[{_number(row['low'], '+')}, {_number(row['high'], '+')}]"
+
+def _support(row)->str:
+    "The difference, its interval and the evidence, in words"
+    words = f"difference {_number(row.difference, '+')}"
+    if row.low == row.low:
+        words += f", 95% interval {_number(row.low, '+')} to {_number(row.high, '+')}"
+        if row.verdict == "on par" and row.low <= 0 <= row.high: words += ", which contains 0"
+    return words + (f", over {row.evidence}" if row.evidence else "")
 
 def verdict(
     table:pd.DataFrame, # `summary_table`
 )->list:                # one sentence per row
-    "The summary table in plain words"
+    "The summary table in plain words, each with its difference, interval and evidence"
     lines = []
     for row in table.itertuples(index=False):
         model, other, name = row[2], row[4], row[3]
@@ -147,26 +170,25 @@ def verdict(
         if row.verdict == "too few to tell":
             minimum = MIN_PERTURBATIONS if row.task.startswith("effects") else MIN_TRUE_EDGES
             lines.append(f"{row.task}: too few to tell ({row.evidence}; at least {minimum} needed): GPO-VAE {model:.3f}, "
-                         f"the {words} {other:.3f} {row.metric}.")
+                         f"the {words} {other:.3f} {row.metric} ({_support(row._replace(evidence=''))}).")
+        elif row.verdict == "no baseline":
+            lines.append(f"On {_SETTING_WORDS.get(row.task.removeprefix('effects: '), row.task)}, GPO-VAE scores {model:.3f} {row.metric}"
+                         f"{', over ' + row.evidence if row.evidence else ''}; no baseline applies.")
         elif row.task.startswith("effects"):
-            what = _SETTING_WORDS[row.task.split(": ")[1]]
+            what, numbers = _SETTING_WORDS[row.task.split(": ")[1]], f"{model:.3f} vs {other:.3f} {row.metric}; {_support(row)}"
             if row.verdict == "worse":
-                lines.append(f"On {what}, GPO-VAE predicts worse than the {words} ({model:.3f} vs {other:.3f} {row.metric}): "
-                             "for these, use the baseline.")
-            elif row.verdict == "no baseline":
-                lines.append(f"On {what}, GPO-VAE scores {model:.3f} {row.metric}; no baseline applies.")
+                lines.append(f"On {what}, GPO-VAE predicts worse than the {words} ({numbers}): for these, use the baseline.")
             else:
                 lines.append(f"On {what}, GPO-VAE is {'better than' if row.verdict == 'better' else 'on par with'} "
-                             f"the best baseline, the {words} ({model:.3f} vs {other:.3f} {row.metric}).")
+                             f"the best baseline, the {words} ({numbers}).")
         else:
             network = row.task.removeprefix("GRN vs ")
+            numbers = f"AUPRC {model:.3f} vs {other:.3f}, chance {row.chance:.3f}; {_support(row)}"
             if row.verdict == "worse":
-                lines.append(f"Against {network}, the learned GRN ranks edges worse than the {words} "
-                             f"(AUPRC {model:.3f} vs {other:.3f}, chance {row.chance:.3f}).")
+                lines.append(f"Against {network}, the learned GRN ranks edges worse than the {words} ({numbers}).")
             else:
                 lines.append(f"Against {network}, the learned GRN is {row.verdict.replace('better', 'better than')} "
-                             f"{'with ' if row.verdict == 'on par' else ''}the best naive network score, the {words} "
-                             f"(AUPRC {model:.3f} vs {other:.3f}, chance {row.chance:.3f}).")
+                             f"{'with ' if row.verdict == 'on par' else ''}the best naive network score, the {words} ({numbers}).")
     return lines
 
 # %% ../nbs/08b_report.ipynb #9206342e
@@ -174,7 +196,7 @@ _FILES = {
     "README.txt": "this file",
     "config.yaml": "every setting of this run; `gpovae train --config config.yaml --out NEW` runs it again",
     "model": "the trained model, the only copy of its weights: model.pt, and config.yaml with hyperparameters, genes and GRN nodes",
-    "metrics.json": "scores on held-out test cells: GPO-VAE (effects.*, grn.*) and baselines (baseline.*)",
+    "metrics.json": "scores on held-out test cells: GPO-VAE (effects.*, grn.*), baselines (baseline.*) and 95% intervals of their differences (interval.*)",
     "effects.h5ad": "observed (X) and predicted (layers['predicted']) effects of the test perturbations; obs, var, uns['unit']",
     "grn.csv": "learned GRN edges with probability > 0.5: source, target, probability, weight (log2 units), mode",
     "grn_scores.npz": "every edge probability (probability), weight and sign (1 activation, -1 repression), the node names (nodes) and how many are targeted (n_g0)",

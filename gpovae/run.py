@@ -211,6 +211,11 @@ def check_settings(
     _check_names(settings, SECTIONS, "top level")
     _check_names(settings.get("prepare", {}), set(prepare_arguments()), "prepare")
     _check_names(settings.get("fit", {}), FIT_KEYS, "fit")
+    prepare = settings.get("prepare", {})
+    if prepare.get("holdout") is not None and prepare.get("split", "random") == "random":   # before the data is read
+        holdout = [prepare["holdout"]] if isinstance(prepare["holdout"], str) else list(prepare["holdout"])
+        raise GPOVAEInputError(f"holdout {holdout} is used only by split='unseen' or split='unseen-combos', not by "
+                               "split='random'; pass one of those, or holdout=None")
     model = dict(settings.get("model", {}))
     resolve_config(model.pop("preset", "small"), **model)
     return settings
@@ -219,15 +224,21 @@ def check_settings(
 def write_config(
     folder,         # run directory
     settings:dict,  # sections as described above
-    notes:list=(),  # lines of facts written as comments below the header, e.g. the held-out perturbations
+    notes:list=(),  # lines of facts written as comments below the header
+    held_out:list=(), # the perturbations an unseen split held out (`held_out`): a note, and on the holdout line
 )->Path:            # folder/config.yaml
     "Write the settings of a run as `folder/config.yaml`, atomically"
     from gpovae import __version__
     values = {"gpovae_version": __version__, **{k: v for k, v in settings.items() if k != "gpovae_version"}}
+    prepare = values.get("prepare") or {}
+    if held_out: notes = [*notes, f"held out by the {prepare.get('split', 'unseen')} split: {', '.join(held_out)}"]
+    text = yaml.safe_dump(_plain(values), sort_keys=False)
+    if held_out and prepare.get("holdout") is None:   # drawn: a comment, so that a rerun draws them again the same way
+        text = text.replace("\n  holdout: null\n", f"\n  holdout: null  # none named; seed {prepare.get('seed', 0)} "
+                            f"drew {', '.join(held_out)}\n", 1)
     path = Path(folder)/"config.yaml"
     with atomic_path(path) as part:
-        comments = "".join(f"# {line}\n" for line in notes)
-        part.write_text(_HEADER + comments + yaml.safe_dump(_plain(values), sort_keys=False))
+        part.write_text(_HEADER + "".join(f"# {line}\n" for line in notes) + text)
     return path
 
 def _section(values:dict, name:str, path:Path)->dict:

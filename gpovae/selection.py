@@ -194,6 +194,9 @@ def split_cells(
         raise GPOVAEInputError(f"fractions must be 3 non-negative numbers summing to 1 (train, val, test), got {fractions}")
     if control not in labels:
         raise GPOVAEInputError(f"no control cells labelled {control!r}; pass control=... (see detect_control)")
+    if mode == "random" and holdout is not None:    # a holdout the split would ignore: say so rather than train on it
+        raise GPOVAEInputError(f"holdout {[holdout] if isinstance(holdout, str) else list(holdout)} is used only by "
+                               "split='unseen' or split='unseen-combos', not by split='random'; pass one of those, or holdout=None")
     rng = as_rng(seed)
     perturbations = sorted(set(labels) - {control})
     to_test = np.zeros(len(labels), dtype=bool)

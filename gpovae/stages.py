@@ -237,9 +237,8 @@ def _train_run(settings:dict, out:Path, resumed:bool)->dict:
         else:
             model = _model(prepared, settings, prior)
             if not is_worker():
-                unseen = [f"held out by the {settings['prepare']['split']} split: {', '.join(held_out(prepared))}"
-                          ] if settings["prepare"].get("split", "random") != "random" else []
-                write_config(out, resolved_settings(settings, prepared, model), notes=unseen)
+                unseen = held_out(prepared) if settings["prepare"].get("split", "random") != "random" else []
+                write_config(out, resolved_settings(settings, prepared, model), held_out=unseen)
             _fit(model, settings["fit"], out, resumed)
         if is_worker():
             return {}                  # the first process evaluates and writes the run
