@@ -40,7 +40,8 @@ def run_one(job:dict)->dict:
     setting = "combos" if job["split"] == "unseen-combos" else "unseen"
     scores = {"model": metrics.get(f"effects.{setting}.pearson_top20", np.nan)}
     scores.update({name: metrics.get(f"baseline.{name}.{setting}.pearson_top20", np.nan) for name in BASELINES})
-    return dict(job, epochs=model.history["epochs"], scores=scores)
+    unseen = {key: value for key, value in model.history.items() if key.startswith("unseen_matching_")}
+    return dict(job, epochs=model.history["epochs"], scores=scores, unseen_route=unseen)
 
 
 def row(result:dict)->dict:
