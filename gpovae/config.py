@@ -60,13 +60,13 @@ class _ModelSettings:
                                     "effects (published: off)")
     response_mixture: bool = _setting(True, "perturbed cells respond or escape (as controls), with a rate per "
                                       "perturbation estimated from the training cells; needs linear_effects (published: off)")
-    unseen_guess: str = _setting("loo", "row of the linear path for a perturbed gene without training cells: "
-                                 "'loo' (ridge on control-cell node features or the published linear model on a PCA, of the "
-                                 "trained rows or of the training effects then matched, whichever predicts held-out trained "
-                                 "perturbations better, with the typical knock-down on the target's own gene), 'blend' (matched to the "
-                                 "average of the two) or 'features' "
-                                 "(the node-feature ridge, then the GRN's "
-                                 "total effects where they are clear; the earlier default)", choices=("loo", "blend", "features"))
+    unseen_guess: str = _setting("blend", "row of the linear path for a perturbed gene without training cells: "
+                                 "'blend' (matched to the average of two regressions of the trained perturbations, one of "
+                                 "their rows, one of their training effects, each by the node-feature ridge or the published "
+                                 "linear model, whichever predicts held-out trained perturbations better), 'loo' (the one of "
+                                 "the two that predicts held-out trained perturbations better) or 'features' (the node-feature "
+                                 "ridge, then the GRN's total effects where they are clear; the earlier default)",
+                                 choices=("blend", "loo", "features"))
 
 @dataclass(frozen=True)
 class _LossSettings(_ModelSettings):
