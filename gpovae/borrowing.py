@@ -117,7 +117,7 @@ def shrunken_training_effects(
 
 # %% ../nbs/04d_borrowing.ipynb #ung0cd01
 def _regression_guess(prepared:PreparedData, trained:np.ndarray, values:np.ndarray, what:str)->tuple|None:
-    "(guess, score): guess(keep, wanted) gives rows of `values` (one per trained single perturbation of the nodes `trained`) for the nodes `wanted` from the rows `keep`, by the better regression, with the typical knock-down on each target's own gene; score: that regression's leave-one-out top-20 Pearson. None below 4 measured targets"
+    "(guess, score): guess(keep, wanted) gives rows of `values` (one per trained single perturbation of the nodes `trained`) for the nodes `wanted` from the rows `keep`, by the better regression (the mean of the rows `keep` for a target without features), with the typical knock-down on each target's own gene; score: that regression's leave-one-out top-20 Pearson. None below 4 measured targets"
     node_genes = prepared.node_gene_index
     measured = node_genes[trained] >= 0   # the linear PCA model embeds a target by its own gene
     if measured.sum() < 4: return None
@@ -126,6 +126,8 @@ def _regression_guess(prepared:PreparedData, trained:np.ndarray, values:np.ndarr
     by_features = _row_regressions(features, node_genes, trained, values)["node features"]
     def guess(keep:np.ndarray, wanted:np.ndarray)->np.ndarray:
         rows = by_features(keep, wanted)
+        blank = ~features[wanted].any(axis=1)   # a target that is not a measured gene has no features: say the typical row
+        rows[blank] = values[keep].mean(axis=0)
         at = np.flatnonzero(node_genes[wanted] >= 0)
         if name == "linear PCA" and len(at): rows[at] = predict(keep, wanted[at])
         known = keep[measured[keep]]
