@@ -147,10 +147,13 @@ def evaluate_run(
     undirected:list|None=None,  # NAMEs of --network files whose edges have no direction (repeat the flag)
     min_score:list|None=None,   # NAME=SCORE: keep that network's edges with combined_score >= SCORE
     id_map:list|None=None,      # NAME=FILE: map that network's identifiers to gene symbols (STRING's protein.info)
+    n_bootstrap:int=200,        # draws for the 95% intervals of model minus baseline; 0: none (quicker on large GRNs)
 )->dict:                        # the metrics (also written to run/metrics.json)
     "Score a run again on its test cells, optionally against known networks, and rewrite metrics.json"
     from gpovae import run as runs
     folder = runs.check_run(run)      # flag and path errors first: they need neither torch nor the model
+    if n_bootstrap < 0:
+        raise GPOVAEInputError(f"--n-bootstrap {n_bootstrap}: give 0 (no intervals) or more draws, e.g. 200")
     settings = runs.read_config(folder/"config.yaml")
     if data:
         settings["data"] = str(Path(data).expanduser().absolute())
@@ -168,7 +171,7 @@ def evaluate_run(
         prepared = prepare_screen(read_screen(settings["data"], settings.get("backed", False)), settings)
         say(f"evaluate: {len(prepared.indices_of('test')):,} held-out test cells, {len(networks)} known network(s)")
         with heartbeat("evaluate"):
-            metrics = evaluate(model, prepared, truth=known, networks=networks)
+            metrics = evaluate(model, prepared, truth=known, networks=networks, n_bootstrap=n_bootstrap)
         finish_run(folder, metrics)
     print_report(metrics, folder)
     return metrics

@@ -203,6 +203,8 @@ def _evaluate_flags(ev:argparse.ArgumentParser, evaluate):
                     help="keep the edges of --network NAME with combined_score >= SCORE (STRING's files: 0-1000; 700 = high confidence)")
     ev.add_argument("--id-map", action="append", metavar="NAME=FILE",
                     help="map the identifiers of --network NAME to gene symbols (STRING: 9606.protein.info.v12.0.txt.gz)")
+    ev.add_argument("--n-bootstrap", type=int, default=_default(evaluate, "n_bootstrap"),
+                    help="draws for the 95%% intervals of the verdicts; 0: none, quicker on large GRNs (default %(default)s)")
 
 def _predict_flags(pr:argparse.ArgumentParser, predict):
     "Flags of `gpovae predict`: the run, the perturbations and the output file"
