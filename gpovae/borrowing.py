@@ -116,12 +116,13 @@ def shrunken_training_effects(
             pd.DataFrame(weight, index=effect.index, columns=effect.columns))
 
 # %% ../nbs/04d_borrowing.ipynb #ung0cd01
-def _regression_guess(prepared:PreparedData, trained:np.ndarray, values:np.ndarray, what:str)->tuple|None:
-    "(guess, score): guess(keep, wanted) gives rows of `values` (one per trained single perturbation of the nodes `trained`) for the nodes `wanted` from the rows `keep`, by the better regression (the mean of the rows `keep` for a target without features), with the typical knock-down on each target's own gene; score: that regression's leave-one-out top-20 Pearson. None below 4 measured targets"
+def _regression_guess(prepared:PreparedData, trained:np.ndarray, values:np.ndarray, what:str,
+                      features:np.ndarray|None=None)->tuple|None:
+    "(guess, score): guess(keep, wanted) gives rows of `values` (one per trained single perturbation of the nodes `trained`) for the nodes `wanted` from the rows `keep`, by the better regression (the mean of the rows `keep` for a target without features), with the typical knock-down on each target's own gene; score: that regression's leave-one-out top-20 Pearson. None below 4 measured targets. `features`: `prepared.node_features()` if already computed"
     node_genes = prepared.node_gene_index
     measured = node_genes[trained] >= 0   # the linear PCA model embeds a target by its own gene
     if measured.sum() < 4: return None
-    features = prepared.node_features().astype(np.float64)
+    features = prepared.node_features().astype(np.float64) if features is None else features
     name, predict, score = _better_regression(features, node_genes, trained, values, what)
     by_features = _row_regressions(features, node_genes, trained, values)["node features"]
     def guess(keep:np.ndarray, wanted:np.ndarray)->np.ndarray:
@@ -166,11 +167,11 @@ def _model_loo_score(module:GPOVAEModule, prepared:PreparedData, singles:list, t
     return _loo_top_pearson(lambda keep, i: predicted[position[i]], effects[measured], prepared.node_gene_index[trained[measured]])
 
 def _unseen_target(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, guess_rows, control:tuple,
-                   blend:bool)->tuple:
+                   blend:bool, features:np.ndarray)->tuple:
     "(target effects of the `unseen` nodes or None to keep their regressed rows, scores): the regressed training effects where they win (or, with `blend`, always, averaged with the module's effects of the regressed rows)"
     singles, trained = _trained_singles(prepared)
     effects = prepared.effect_statistics("train")["effect"].loc[singles].to_numpy(dtype=np.float64)
-    guess_effects, effects_score = _regression_guess(prepared, trained, effects, "unseen effects")
+    guess_effects, effects_score = _regression_guess(prepared, trained, effects, "unseen effects", features)
     regressed = torch.as_tensor(guess_effects(np.arange(len(trained)), unseen), dtype=torch.float32)
     if blend:
         _, dosage = dosage_of([prepared.nodes[i] for i in unseen], prepared.nodes, prepared.config["control"], prepared.config["sep"])
@@ -184,9 +185,9 @@ def _unseen_target(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray
     return (regressed if effects_score > rows_score else None), scores
 
 def _match_unseen_effects(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, guess_rows,
-                          control:tuple, n_steps:int, blend:bool)->dict:
+                          control:tuple, n_steps:int, blend:bool, features:np.ndarray)->dict:
     "Match the predicted effects of the `unseen` nodes to the target of `_unseen_target`"
-    target, scores = _unseen_target(module, prepared, unseen, guess_rows, control, blend)
+    target, scores = _unseen_target(module, prepared, unseen, guess_rows, control, blend, features)
     if target is None: return scores
     labels = [prepared.nodes[i] for i in unseen]
     out = _match_rows(module, prepared, labels, unseen, target, control, n_steps, min_slope=0.1, max_move=1.)
@@ -212,9 +213,10 @@ def effects_of_unseen_nodes(
             module.linear.weight[unseen] = torch.as_tensor(
                 _fill_from_grn(module.grn, prepared, unseen, trained, rows, min_effect), dtype=torch.float32)
         return {}
+    features = prepared.node_features().astype(np.float64)
     by_rows = _regression_guess(prepared, trained, module.linear.weight[trained].detach().numpy().astype(np.float64),
-                                "unseen rows")
+                                "unseen rows", features)
     if by_rows is None: return {}
     module.linear.weight[unseen] = torch.as_tensor(by_rows[0](np.arange(len(trained)), unseen), dtype=torch.float32)
     if control is None or n_steps == 0: return {}
-    return _match_unseen_effects(module, prepared, unseen, by_rows[0], control, n_steps, unseen_guess == "blend")
+    return _match_unseen_effects(module, prepared, unseen, by_rows[0], control, n_steps, unseen_guess == "blend", features)

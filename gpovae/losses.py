@@ -160,7 +160,8 @@ def total_effect_alignment(
     shocks = targets["dosage"].to(W.dtype) * grn.shocks()                         # (T, P)
     predicted = total_effects(grn.direct_effects(mask, sources_only=True), shocks.expand(n_particles, *shocks.shape))
     z = (targets["effect"] - predicted.index_select(-1, targets["columns"])) / targets["se"]   # backward: index_add, not index_put
-    if "one_sided" in targets: z = torch.where(targets["one_sided"], z.clamp(max=0.), z)  # deeper than measured: free
+    one_sided = targets.get("one_sided")
+    if one_sided is not None and one_sided.any(): z = torch.where(one_sided, z.clamp(max=0.), z)  # deeper than measured: free
     fit = F.huber_loss(z, torch.zeros_like(z), delta=huber_delta, reduction="none").sum((-2, -1)).mean()
     priced = (1 - grn.prior[:n]).fill_diagonal_(0.)                              # prior edges and self-loops are free
     n_edges = (torch.sigmoid(W[:grn.n_sources]) * priced).sum()

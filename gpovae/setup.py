@@ -145,6 +145,8 @@ def alignment_targets(
     own_gene_fit:str=Config.own_gene_fit, # "one_sided": own-gene entries only penalise a knock-down shallower than measured
 )->dict:                    # tensors: dosage (T, P), effect and se (T, J), columns (J,), one_sided (T, J) bool
     "Signed training effects of every training label on the measured node genes, for the total-effect alignment"
+    if own_gene_fit not in ("two_sided", "one_sided"):
+        raise GPOVAEInputError(f"own_gene_fit={own_gene_fit!r}: use 'two_sided' or 'one_sided'")
     stats = prepared.effect_statistics("train")
     labels = list(stats["effect"].index)
     _, dosage = dosage_of(labels, prepared.nodes, prepared.config["control"], prepared.config["sep"])
