@@ -1,17 +1,18 @@
 """Sampled single cells judged at the cell level: gpovae's energy distance and Arc Institute's cell-eval.
 
-Prepares a screen (Papalexi 2021 with the replicate as covariate, or a simulated screen), fits GPO-VAE,
-and prints the energy distance and discrimination of the model's sampled cells against the held-out
+Prepares a screen (Papalexi 2021 with the replicate as covariate, or a kind of the bench grid, bench/screens.py),
+fits GPO-VAE, and prints the energy distance and discrimination of the model's sampled cells (counterfactuals of
+control cells, the default, and cells drawn from the likelihood, noise='model') against the held-out
 cells next to the cell-level baselines (`gpovae.cells.cell_scores`). It then writes, per method, a
 predicted AnnData and one real AnnData of held-out cells in the layout `cell-eval run` expects
 (log-normalised expression, obs column `target_gene`, the same held-out control cells in every file)
 and runs `cell-eval run` on each, printing its aggregated table. cell-eval needs Python >= 3.11 and
 is kept out of gpovae's install: give its command with --cell-eval (default: .venv-celleval/bin/cell-eval,
 made with `python3.11 -m venv .venv-celleval && .venv-celleval/bin/pip install cell-eval==0.8.2`);
-without it only gpovae's table is printed. Writes bench/results/cell_eval_SCREEN_SPLIT.json. Not run in CI.
+without it only gpovae's table is printed. Writes bench/results/cell_eval_SCREEN_SPLIT_seedS.json. Not run in CI.
 
     python bench/cell_eval.py --screen papalexi [--split random] [--n-cells 300]
-    python bench/cell_eval.py --screen simulated --split unseen
+    python bench/cell_eval.py --screen strong_hill --split unseen --seed 1
 """
 import argparse
 import shutil
@@ -34,31 +35,45 @@ from gpovae.core import shared_data_path
 from gpovae.data import log_normalize
 from gpovae.model import GPOVAE
 from gpovae.prepared import prepare
-from gpovae.simulate import simulate_perturbseq
+from screens import KINDS, QUICK, make_screen
 
-METHODS = ["model", "control_cells", "training_cells", "mean_shift"]
+METHODS = ["model", "model_likelihood", "control_cells", "training_cells", "mean_shift"]
 
 
 def load_screen(name:str, split:str, seed:int):
-    "A prepared screen, or None with a message when its data are absent"
+    "A prepared screen (Papalexi, or a kind of the bench grid at its quick size), or None with a message when its data are absent"
     if name == "papalexi":
         path = shared_data_path("perturbseq", "papalexi2021_thp1_299genes.h5ad")
         if path is None:
             print("skipped: the Papalexi screen is not in GPOVAE_DATA_DIR or ../shared/data")
             return None
         return prepare(anndata.read_h5ad(path), batch_key="bio_rep", split=split, seed=seed)
-    adata = simulate_perturbseq(n_cells=3000, n_genes=200, n_perturbations=20, n_combos=0, seed=seed)
-    return prepare(adata, split=split, seed=seed)
+    return prepare(make_screen(name, seed, QUICK), split=split, seed=seed, doublets=False)
+
+
+def likelihood_sampler(model, prepared):
+    "`model.sample` drawing every cell from the decoder's likelihood (noise='model'), from `prepared`'s control cells"
+    return lambda perturbations, n_cells, seed: model.sample(perturbations, n_cells=n_cells, seed=seed,
+                                                              start_cells=prepared, noise="model")
+
+
+def all_cell_scores(model, prepared, n_cells:int, seed:int)->dict:
+    "`cell_scores` of the default model (counterfactual cells), plus `model_likelihood.` keys for cells drawn from the likelihood"
+    scores = cell_scores(model, prepared, max_cells=n_cells, seed=seed)
+    drawn = cell_scores(likelihood_sampler(model, prepared), prepared, max_cells=n_cells, seed=seed)
+    scores.update({f"model_likelihood.{k}": v for k, v in drawn.items() if k.startswith("cells.")})
+    return scores
 
 
 def print_cell_table(scores:dict):
     "The energy distance / discrimination table of `cell_scores`, methods as columns"
-    print(f"\n{'held-out cells':<34} " + " ".join(f"{m:>14}" for m in METHODS))
+    print(f"\n{'held-out cells':<34} " + " ".join(f"{m:>16}" for m in METHODS))
     for setting in ["seen", "unseen"]:
         for metric in ["energy_distance", "discrimination"]:
-            keys = [f"cells.{setting}.{metric}"] + [f"baseline.{m}.cells.{setting}.{metric}" for m in METHODS[1:]]
+            keys = ([f"cells.{setting}.{metric}", f"model_likelihood.cells.{setting}.{metric}"]
+                    + [f"baseline.{m}.cells.{setting}.{metric}" for m in METHODS[2:]])
             if keys[0] not in scores: continue
-            print(f"{setting + ' ' + metric:<34} " + " ".join(f"{scores[k]:>14.3f}" if k in scores else f"{'-':>14}" for k in keys))
+            print(f"{setting + ' ' + metric:<34} " + " ".join(f"{scores[k]:>16.3f}" if k in scores else f"{'-':>16}" for k in keys))
 
 
 def _as_anndata(logged:dict, controls:np.ndarray, control:str, genes:list)->anndata.AnnData:
@@ -77,10 +92,12 @@ def write_cell_eval_files(model, prepared, folder:Path, n_cells:int, seed:int)->
     settings = {"seen": [t for t in evaluated if t in trained], "unseen": [t for t in evaluated if t not in trained]}
     controls = _logged_cells(prepared, split, control, 10 * n_cells, seed)          # the same in every file
     real = {t: _logged_cells(prepared, split, t, n_cells, seed) for t in evaluated}
-    sampled = model.sample(evaluated, n_cells=n_cells, seed=seed)
-    logged = np.asarray(log_normalize(sampled.X))
-    labels = sampled.obs["perturbation"].to_numpy()
-    predictions = {"model": {t: logged[labels == t] for t in evaluated}}
+    predictions = {}
+    for name, noise in (("model", "cell"), ("model_likelihood", "model")):
+        sampled = model.sample(evaluated, n_cells=n_cells, seed=seed, start_cells=prepared, noise=noise)
+        logged = np.asarray(log_normalize(sampled.X))
+        labels = sampled.obs["perturbation"].to_numpy()
+        predictions[name] = {t: logged[labels == t] for t in evaluated}
     for name, by_setting in cell_baselines(prepared, {k: v for k, v in settings.items() if v}, n_cells, seed).items():
         predictions[name] = {t: x for cells in by_setting.values() for t, x in cells.items()}
     paths = {}
@@ -112,7 +129,7 @@ def run_cell_eval(command:str, paths:dict, control:str, folder:Path, threads:int
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--screen", choices=["papalexi", "simulated"], default="papalexi")
+    parser.add_argument("--screen", choices=["papalexi", *KINDS], default="papalexi", help="Papalexi or a kind of the bench grid")
     parser.add_argument("--split", choices=["random", "unseen"], default="random")
     parser.add_argument("--preset", default="small")
     parser.add_argument("--max-epochs", type=int, default=None, help="default: the preset's")
@@ -130,7 +147,7 @@ def main():
     model = GPOVAE(prepared, preset=args.preset, seed=args.seed).fit(max_epochs=args.max_epochs, progress_bar=False)
     print(prepared.summary())
     print(f"fit {time.perf_counter() - start:.1f} s ({model.history.get('epochs')} epochs)")
-    scores = cell_scores(model, prepared, max_cells=args.n_cells, seed=args.seed)
+    scores = all_cell_scores(model, prepared, args.n_cells, args.seed)
     print_cell_table(scores)
     results = {"cells": scores}
     command = shutil.which(args.cell_eval) or (args.cell_eval if Path(args.cell_eval).exists() else None)
@@ -145,7 +162,7 @@ def main():
             print(f"\ncell-eval (mean over held-out perturbations; training_cells: seen ones only; files in {folder})\n{table}")
         results["cell_eval"] = table.to_dict()
         if not args.keep: shutil.rmtree(folder)
-    write_results(args.out or f"bench/results/cell_eval_{args.screen}_{args.split}.json", args, results)
+    write_results(args.out or f"bench/results/cell_eval_{args.screen}_{args.split}_seed{args.seed}.json", args, results)
 
 
 if __name__ == "__main__":

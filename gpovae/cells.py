@@ -6,6 +6,8 @@
 __all__ = ['energy_distance', 'cell_embedding', 'population_scores', 'cell_baselines', 'cell_scores']
 
 # %% ../nbs/06c_cells.ipynb #a74aff15
+import inspect
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.spatial.distance import cdist
@@ -16,15 +18,20 @@ from .data import log_normalize
 from .prepared import PreparedData
 
 # %% ../nbs/06c_cells.ipynb #8462e06a
+def _mean_distance_within(a:np.ndarray)->float:
+    "Mean Euclidean distance over pairs of distinct points of `a` (0 for a single point)"
+    n = len(a)
+    return float(cdist(a, a).sum() / (n * (n - 1))) if n > 1 else 0.
+
 def energy_distance(
     a:np.ndarray, # (n, d) one population of cells (e.g. principal components)
     b:np.ndarray, # (m, d) another population in the same space
-)->float:         # 2 E|a - b| - E|a - a'| - E|b - b'| >= 0; 0 for the same set
-    "Energy distance between two sets of points: Euclidean distances, means over all pairs"
+)->float:         # 2 E|a - b| - E|a - a'| - E|b - b'|, about 0 for two samples of one distribution
+    "Energy distance between two sets of points: Euclidean distances, within-set means over distinct pairs (unbiased)"
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or len(a) == 0 or len(b) == 0:
         raise GPOVAEInputError(f"energy_distance needs two non-empty (n, d) arrays with the same d, got shapes {a.shape} and {b.shape}")
-    return float(2 * cdist(a, b).mean() - cdist(a, a).mean() - cdist(b, b).mean())
+    return float(2 * cdist(a, b).mean() - _mean_distance_within(a) - _mean_distance_within(b))
 
 # %% ../nbs/06c_cells.ipynb #74f6f65b
 def _dense(X)->np.ndarray:
@@ -59,10 +66,10 @@ def population_scores(
     for p, cells in predicted.items():
         nearest = np.argsort(((centres - cells.mean(0)) ** 2).sum(1))
         rivals = [names[i] for i in nearest if names[i] != p][:n_rivals]
-        self_term = cdist(cells, cells).mean()
+        self_term = _mean_distance_within(cells)
         distance = {}
         for q in [p] + rivals:
-            if q not in within: within[q] = cdist(observed[q], observed[q]).mean()
+            if q not in within: within[q] = _mean_distance_within(observed[q])
             distance[q] = 2 * cdist(cells, observed[q]).mean() - self_term - within[q]
         own.append(distance[p])
         wins.append(all(distance[p] < distance[q] for q in rivals))
@@ -105,13 +112,14 @@ def cell_baselines(
     return out
 
 # %% ../nbs/06c_cells.ipynb #13a60955
-def _sampled_cells(model, perturbations:list, genes:list, n_cells:int, seed:int)->dict:
-    "{perturbation: (n, G) log-normalised cells} drawn by `model.sample` (or a function with its arguments)"
+def _sampled_cells(model, prepared:PreparedData, perturbations:list, n_cells:int, seed:int)->dict:
+    "{perturbation: (n, G) log-normalised cells} drawn by `model.sample` (or a function with its arguments), from `prepared`'s training control cells where it takes `start_cells`"
     sample = model.sample if hasattr(model, "sample") else model
     if not callable(sample):
         raise GPOVAEInputError(f"cell_scores needs a fitted GPOVAE or a function like GPOVAE.sample, got {type(model).__name__}")
-    cells = sample(perturbations, n_cells=n_cells, seed=seed)
-    if list(cells.var_names) != list(genes):
+    start = {"start_cells": prepared} if "start_cells" in inspect.signature(sample).parameters else {}
+    cells = sample(perturbations, n_cells=n_cells, seed=seed, **start)
+    if list(cells.var_names) != list(prepared.genes):
         raise GPOVAEInputError("the sampled cells have other genes (or another gene order) than `prepared`; "
                                "pass the PreparedData the model was fitted on")
     labels = cells.obs["perturbation"].astype(str).to_numpy()
@@ -136,7 +144,7 @@ def cell_scores(
     evaluated = sorted({t for v in settings.values() for t in v})
     everything = sorted(set(prepared.labels[prepared.indices_of(split)]) - {prepared.config["control"]})
     observed = {t: pca.transform(_logged_cells(prepared, split, t, max_cells, seed)) for t in everything}
-    predictions = {"": {s: _sampled_cells(model, v, prepared.genes, max_cells, seed) for s, v in settings.items()}}
+    predictions = {"": {s: _sampled_cells(model, prepared, v, max_cells, seed) for s, v in settings.items()}}
     predictions.update({f"baseline.{name}.": made for name, made in cell_baselines(prepared, settings, max_cells, seed).items()})
     out = {}
     for prefix, by_setting in predictions.items():

@@ -44,13 +44,18 @@ class _Predictions:
                           uns={"unit": "log2(1e4 x / sum x + 1), perturbed minus control",
                                "n_control_cells": int(self.control_x.shape[0]), "n_particles": n_particles, "seed": seed})
 
-    def sample(self, perturbations:list, n_cells:int=100, seed:int=0)->ad.AnnData:
+    def sample(self, perturbations:list, n_cells:int=100, seed:int=0,
+               start_cells:PreparedData|None=None, # start from its training control cells; None: the model's data, else the stored control cells
+               noise:str="cell",                   # "cell": counterfactuals of the start cells; "model": drawn from the likelihood
+               )->ad.AnnData:
         "Simulated counts of `n_cells` cells per perturbation (the control label draws control cells); var as the data's, obs `perturbation`, `simulated`"
         labels, dosage = dosage_of(perturbations, self.nodes, self.control, self.sep, allow_control=True)
-        counts, start = sample_counts(self.module, self.control_x, self.control_covariate, dosage, n_cells, seed)
+        source = start_cells if start_cells is not None else self.prepared
+        start = control_cells(source, n_cells, seed) if source is not None else (self.control_x, self.control_covariate)
+        counts, picked = sample_counts(self.module, self.control_x, self.control_covariate, dosage, n_cells, seed, start, noise)
         obs = pd.DataFrame({"perturbation": np.repeat(labels, n_cells), "simulated": True}, index=[f"sim{i}" for i in range(len(counts))])
         if self.covariate_names:
-            obs["batch"] = np.asarray(self.covariate_names, dtype=object)[self.control_covariate[start].argmax(1).numpy()]
+            obs["batch"] = np.asarray(self.covariate_names, dtype=object)[start[1][picked].argmax(1).numpy()]
         var = self.prepared.adata.var.copy() if self.prepared is not None else pd.DataFrame(index=self.genes)
         return ad.AnnData(X=counts.astype(np.float32), obs=obs, var=var)
 
