@@ -7,28 +7,28 @@ __all__ = ['to_networkx', 'write_graphml', 'plot_grn', 'plot_grn_heatmap']
 
 # %% ../nbs/07b_grn_plot.ipynb #09f873aa
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
-from matplotlib import colormaps
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import to_rgba
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patheffects import withStroke
 from pandas import DataFrame
 
 from .core import GPOVAEInputError, as_rng, logger
 
+if TYPE_CHECKING:   # the functions that draw import matplotlib themselves: `to_networkx` and `write_graphml` never load it
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 # %% ../nbs/07b_grn_plot.ipynb #87ae4095
-def _new_figure(width:float, height:float)->Figure:
+def _new_figure(width:float, height:float)->"Figure":
     "A Figure with an Agg canvas and constrained layout, never registered with pyplot"
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
-def _save(fig:Figure, path)->None:
+def _save(fig:"Figure", path)->None:
     "Write `fig` to `path` at 120 dpi (the format follows the suffix, e.g. .png); parents are created"
     if path is None:
         return
@@ -127,6 +127,8 @@ def _edge_styles(
     fade:bool=True,   # fade the edges that touch no highlighted node
 )->tuple:             # (colors, heads, widths, legend handles, title suffix)
     "Per-edge colour (mode or truth), head (mode), width (|weight|) and the legend"
+    from matplotlib.colors import to_rgba
+    from matplotlib.lines import Line2D
     modes = _modes(top)
     heads = [_MODE_STYLE[mode][1] for mode in modes]
     size = np.abs(top["weight"].to_numpy(dtype=float))
@@ -180,7 +182,7 @@ def _separate(
     return centers
 
 def _spread(
-    ax:Axes,          # the axes being drawn
+    ax:"Axes",        # the axes being drawn
     pos:dict,         # node -> (x, y) from the layout
     labels:dict,      # node -> its label's Text
     node_size:float,  # node marker area in points^2
@@ -212,8 +214,9 @@ def _hide_crowded(graph:nx.DiGraph, labels:dict)->int:
             kept.append(node)
     return len(shown) - len(kept)
 
-def _draw_graph(ax:Axes, graph:nx.DiGraph, pos:dict, highlight:list, edgelist:list, colors:list, heads:list, widths:list)->dict:
+def _draw_graph(ax:"Axes", graph:nx.DiGraph, pos:dict, highlight:list, edgelist:list, colors:list, heads:list, widths:list)->dict:
     "Nodes (highlighted ones in orange), their labels with a white halo, moved apart, and the styled edges; node -> label"
+    from matplotlib.patheffects import withStroke
     node_size = 700 if graph.number_of_nodes() <= 12 else 450
     labels = nx.draw_networkx_labels(graph, pos, ax=ax, font_size=8 if node_size == 700 else 7)
     for text in labels.values():
@@ -236,9 +239,9 @@ def plot_grn(
     seed=0,                    # seed of the spring layout's starting positions
     truth:DataFrame|None=None, # known edges (columns source, target): colour the recovered true edges
     path=None,                 # also save the figure here (PNG, 120 dpi)
-    ax:Axes|None=None,         # draw into this Axes instead of a new figure
+    ax:"Axes|None"=None,       # draw into this Axes instead of a new figure
     fade:bool=True,            # with `highlight`, fade the edges that touch no highlighted node
-)->Figure:                     # the figure holding the drawing
+)->"Figure":                   # the figure holding the drawing
     "Network drawing of the most probable GRN edges: width ~ |weight|, head = mode, colour = mode or truth"
     _check_columns(edges, ["source", "target", "probability", "weight"], "edges", "pass `model.grn()` or the run's grn.csv")
     _modes(edges)
@@ -277,8 +280,9 @@ def plot_grn_heatmap(
     probabilities:DataFrame, # (P, P) edge probabilities in [0, 1]; index = sources, columns = targets
     path=None,               # also save the figure here (PNG, 120 dpi)
     max_labels:int=40,       # write node names on the axes only up to this many nodes
-)->Figure:                   # heatmap axes and colour bar
+)->"Figure":                 # heatmap axes and colour bar
     "Heatmap of the GRN edge probabilities, diagonal masked"
+    from matplotlib import colormaps
     _check_columns(probabilities, [], "probabilities", "pass a (P, P) DataFrame with node names as index and columns")
     nodes = [str(node) for node in probabilities.index]
     if len(nodes) == 0 or nodes != [str(node) for node in probabilities.columns]:
