@@ -118,7 +118,7 @@ def _named(items:list|None, flag:str, example:str)->dict:
 
 def _networks(network:list|None, undirected:list|None, min_score:list|None=None, id_map:list|None=None)->dict:
     "Known networks from NAME=FILE flags: directed, unless NAME is also given to --undirected; score cut-offs and identifier maps by NAME"
-    files = _named(network, "--network", "TRRUST=trrust.tsv")
+    files = _named(network, "--network", "TRRUST=trrust_rawdata.human.tsv")
     cutoffs = _named(min_score, "--min-score", "STRING=700")
     maps = _named(id_map, "--id-map", "STRING=9606.protein.info.v12.0.txt.gz")
     for flag, names in (("--undirected", undirected or []), ("--min-score", cutoffs), ("--id-map", maps)):

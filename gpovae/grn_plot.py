@@ -7,27 +7,28 @@ __all__ = ['to_networkx', 'write_graphml', 'plot_grn', 'plot_grn_heatmap']
 
 # %% ../nbs/07b_grn_plot.ipynb #09f873aa
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
-from matplotlib import colormaps
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import to_rgba
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from pandas import DataFrame
 
 from .core import GPOVAEInputError, as_rng, logger
 
+if TYPE_CHECKING:   # the functions that draw import matplotlib themselves: `to_networkx` and `write_graphml` never load it
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 # %% ../nbs/07b_grn_plot.ipynb #87ae4095
-def _new_figure(width:float, height:float)->Figure:
+def _new_figure(width:float, height:float)->"Figure":
     "A Figure with an Agg canvas and constrained layout, never registered with pyplot"
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
-def _save(fig:Figure, path)->None:
+def _save(fig:"Figure", path)->None:
     "Write `fig` to `path` at 120 dpi (the format follows the suffix, e.g. .png); parents are created"
     if path is None:
         return
@@ -93,7 +94,10 @@ def _layout(graph:nx.DiGraph, layout:str, seed)->dict:
     rng = as_rng(seed)
     start = {node: rng.random(2) for node in graph.nodes}
     spacing = 2 / np.sqrt(graph.number_of_nodes())   # twice networkx's default: fewer overlapping labels
-    return nx.spring_layout(graph, pos=start, k=spacing, iterations=100, seed=0, weight=None)
+    try:   # networkx >= 3.5: the energy method's gravity keeps the unconnected parts near the middle, not at the corners
+        return nx.spring_layout(graph, pos=start, k=spacing, iterations=100, seed=0, weight=None, method="energy", gravity=2.)
+    except TypeError:
+        return nx.spring_layout(graph, pos=start, k=spacing, iterations=100, seed=0, weight=None)
 
 def _highlighted(highlight, nodes:set)->list:
     "The highlighted node names as a list, each checked to be a node of the edge table"
@@ -123,6 +127,8 @@ def _edge_styles(
     fade:bool=True,   # fade the edges that touch no highlighted node
 )->tuple:             # (colors, heads, widths, legend handles, title suffix)
     "Per-edge colour (mode or truth), head (mode), width (|weight|) and the legend"
+    from matplotlib.colors import to_rgba
+    from matplotlib.lines import Line2D
     modes = _modes(top)
     heads = [_MODE_STYLE[mode][1] for mode in modes]
     size = np.abs(top["weight"].to_numpy(dtype=float))
@@ -151,15 +157,78 @@ def _edge_styles(
         handles.append(Line2D([], [], color=_HIGHLIGHT, marker="o", ls="", markersize=9, label="highlighted"))
     return colors, heads, widths, handles, suffix
 
-def _draw_graph(ax:Axes, graph:nx.DiGraph, pos:dict, highlight:list, edgelist:list, colors:list, heads:list, widths:list)->None:
-    "Nodes (highlighted ones in orange), their labels and the styled edges, in `edgelist` order"
+# %% ../nbs/07b_grn_plot.ipynb #b1c7e0a2
+def _separate(
+    centers:np.ndarray, # (n, 2) box centres, in pixels
+    half:np.ndarray,    # (n, 2) half widths and half heights of the boxes, in pixels
+    low:np.ndarray,     # (2,) lower-left corner of the room the boxes must stay in
+    high:np.ndarray,    # (2,) upper-right corner of that room
+    steps:int=400,      # most rounds of pushing
+)->np.ndarray:          # (n, 2) centres moved apart, every box inside the room
+    "Push overlapping boxes apart, each pair along the axis where it overlaps least, until none overlap"
+    centers, half = np.array(centers, dtype=float), np.asarray(half, dtype=float)
+    n = len(centers)
+    later = np.sign(np.arange(n)[:, None] - np.arange(n)[None, :])[..., None]   # boxes at one spot: the later one moves up/right
+    lowest, highest = low + half, np.maximum(high - half, low + half)
+    for _ in range(steps):
+        gap = centers[:, None] - centers[None]
+        overlap = half[:, None] + half[None] - np.abs(gap)
+        clash = (overlap > 0).all(-1) & ~np.eye(n, dtype=bool)
+        if not clash.any():
+            break
+        along = np.eye(2, dtype=bool)[overlap.argmin(-1)] & clash[..., None]
+        direction = np.where(gap != 0, np.sign(gap), later)
+        centers = np.clip(centers + (0.5 * (overlap + 1) * direction * along).sum(1), lowest, highest)
+    return centers
+
+def _spread(
+    ax:"Axes",        # the axes being drawn
+    pos:dict,         # node -> (x, y) from the layout
+    labels:dict,      # node -> its label's Text
+    node_size:float,  # node marker area in points^2
+    gap:float=12,     # pixels kept free between two boxes, room for the arrow heads
+)->dict:              # node -> (x, y), no two (node + label) boxes overlapping where room allows
+    "Fix the axes limits to the layout, then move the nodes apart in pixels so that labels and nodes do not overlap"
+    nodes = list(pos)
+    xy = np.array([pos[node] for node in nodes], dtype=float)
+    low, high = xy.min(0), xy.max(0)
+    pad = 0.1 * np.maximum(high - low, 1.)
+    ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
+    ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
+    ax.figure.draw_without_rendering()   # settles the layout: final axes size in pixels
+    sizes = np.array([[box.width, box.height] for box in (labels[node].get_window_extent() for node in nodes)])
+    radius = np.sqrt(node_size) / 2 * ax.figure.dpi / 72
+    room = ax.get_window_extent()
+    moved = _separate(ax.transData.transform(xy), np.maximum(sizes / 2, radius) + gap / 2, room.p0, room.p1)
+    return dict(zip(nodes, ax.transData.inverted().transform(moved)))
+
+def _hide_crowded(graph:nx.DiGraph, labels:dict)->int:
+    "Hide each shown label that overlaps a shown label of a node with more edges; the number of labels hidden"
+    shown = [node for node, text in labels.items() if text.get_visible()]
+    boxes = {node: labels[node].get_window_extent() for node in shown}
+    kept = []
+    for node in sorted(shown, key=lambda node: -graph.degree(node)):   # stable: ties keep the layout's order
+        if any(boxes[node].overlaps(boxes[other]) for other in kept):
+            labels[node].set_visible(False)
+        else:
+            kept.append(node)
+    return len(shown) - len(kept)
+
+def _draw_graph(ax:"Axes", graph:nx.DiGraph, pos:dict, highlight:list, edgelist:list, colors:list, heads:list, widths:list)->dict:
+    "Nodes (highlighted ones in orange), their labels with a white halo, moved apart, and the styled edges; node -> label"
+    from matplotlib.patheffects import withStroke
     node_size = 700 if graph.number_of_nodes() <= 12 else 450
+    labels = nx.draw_networkx_labels(graph, pos, ax=ax, font_size=8 if node_size == 700 else 7)
+    for text in labels.values():
+        text.set_path_effects([withStroke(linewidth=2.5, foreground="white")])
+    pos = _spread(ax, pos, labels, node_size)
+    for node, text in labels.items():
+        text.set_position(pos[node])
     node_colors = [_HIGHLIGHT if node in highlight else _NODE for node in graph.nodes]
     nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=node_colors, node_size=node_size, edgecolors="#555555")
-    nx.draw_networkx_labels(graph, pos, ax=ax, font_size=8 if node_size == 700 else 7)
     nx.draw_networkx_edges(graph, pos, ax=ax, edgelist=edgelist, edge_color=colors, arrowstyle=heads, width=widths,
                            arrows=True, arrowsize=14, node_size=node_size, connectionstyle="arc3,rad=0.12")
-    ax.margins(0.08)
+    return labels
 
 # %% ../nbs/07b_grn_plot.ipynb #aabc1dac
 def plot_grn(
@@ -170,9 +239,9 @@ def plot_grn(
     seed=0,                    # seed of the spring layout's starting positions
     truth:DataFrame|None=None, # known edges (columns source, target): colour the recovered true edges
     path=None,                 # also save the figure here (PNG, 120 dpi)
-    ax:Axes|None=None,         # draw into this Axes instead of a new figure
+    ax:"Axes|None"=None,       # draw into this Axes instead of a new figure
     fade:bool=True,            # with `highlight`, fade the edges that touch no highlighted node
-)->Figure:                     # the figure holding the drawing
+)->"Figure":                   # the figure holding the drawing
     "Network drawing of the most probable GRN edges: width ~ |weight|, head = mode, colour = mode or truth"
     _check_columns(edges, ["source", "target", "probability", "weight"], "edges", "pass `model.grn()` or the run's grn.csv")
     _modes(edges)
@@ -194,10 +263,15 @@ def plot_grn(
     if graph.number_of_nodes() == 0:
         ax.text(0.5, 0.5, "no edges to draw", ha="center", va="center", transform=ax.transAxes)
     else:
-        edgelist = list(zip(top["source"], top["target"]))
-        _draw_graph(ax, graph, _layout(graph, layout, seed), highlight, edgelist, colors, heads, widths)
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.), ncol=min(len(handles), 3), fontsize=8,
-                  frameon=False)
+                  frameon=False)   # before the nodes: it takes its room from the axes, which the labels are fitted into
+        edgelist = list(zip(top["source"], top["target"]))
+        labels = _draw_graph(ax, graph, _layout(graph, layout, seed), highlight, edgelist, colors, heads, widths)
+        hidden, title = _hide_crowded(graph, labels), ax.get_title()
+        for _ in range(2 if hidden else 0):   # the second title line shrinks the axes a little: check the labels again
+            ax.set_title(f"{title}\nnames of {hidden} crowded nodes left out (those with fewest edges)", fontsize=10)
+            ax.figure.draw_without_rendering()
+            hidden += _hide_crowded(graph, labels)
     _save(fig, path)
     return fig
 
@@ -206,8 +280,9 @@ def plot_grn_heatmap(
     probabilities:DataFrame, # (P, P) edge probabilities in [0, 1]; index = sources, columns = targets
     path=None,               # also save the figure here (PNG, 120 dpi)
     max_labels:int=40,       # write node names on the axes only up to this many nodes
-)->Figure:                   # heatmap axes and colour bar
+)->"Figure":                 # heatmap axes and colour bar
     "Heatmap of the GRN edge probabilities, diagonal masked"
+    from matplotlib import colormaps
     _check_columns(probabilities, [], "probabilities", "pass a (P, P) DataFrame with node names as index and columns")
     nodes = [str(node) for node in probabilities.index]
     if len(nodes) == 0 or nodes != [str(node) for node in probabilities.columns]:

@@ -42,8 +42,7 @@ def _check_effects(effects:DataFrame, name:str):
         raise GPOVAEInputError(f"`{name}` must be a pandas DataFrame (rows = perturbations, columns = genes), got {type(effects).__name__}")
     if not effects.index.is_unique or not effects.columns.is_unique:
         raise GPOVAEInputError(f"`{name}` has duplicated perturbation or gene labels; aggregate them first")
-    values = effects.to_numpy(dtype=float)
-    if not np.isfinite(values).all():
+    if not np.isfinite(effects.to_numpy(dtype=float)).all():
         raise GPOVAEInputError(f"`{name}` contains NaN or inf; drop or fix those entries before scoring")
 
 def _align_effects(predicted:DataFrame, observed:DataFrame)->tuple[np.ndarray, np.ndarray]:
@@ -51,8 +50,7 @@ def _align_effects(predicted:DataFrame, observed:DataFrame)->tuple[np.ndarray, n
     _check_effects(predicted, "predicted")
     _check_effects(observed, "observed")
     for axis in ["index", "columns"]:
-        mine = set(getattr(predicted, axis))
-        theirs = set(getattr(observed, axis))
+        mine, theirs = set(getattr(predicted, axis)), set(getattr(observed, axis))
         if mine != theirs:
             extra = sorted(map(str, mine ^ theirs))[:5]
             raise GPOVAEInputError(f"`predicted` and `observed` differ in their {axis} (e.g. {extra}); reindex both to the same perturbations and genes")
@@ -132,19 +130,22 @@ def _name_columns(table:DataFrame, header:bool)->DataFrame:
 # %% ../nbs/06_metrics.ipynb #dab26222
 def _keep_scores(edges:DataFrame, min_score:float|None, name:str)->DataFrame:
     "Edges whose combined_score (or score) is at least `min_score`"
-    if min_score is None:
-        return edges
+    if min_score is None: return edges
     column = next((c for c in _SCORE_NAMES if c in edges.columns), None)
     if column is None:
         raise GPOVAEInputError(f"{name}: a score cut-off was given but the file has no combined_score or score column; leave it out")
-    return edges[pd.to_numeric(edges[column], errors="coerce") >= min_score]
+    scores = pd.to_numeric(edges[column], errors="coerce")
+    if len(scores) and (scores.max() > 1) != (min_score > 1):   # a 0-1 cut-off on a 0-1000 file keeps every edge
+        raise GPOVAEInputError(f"{name}: its {column} runs up to {scores.max():g}, but the cut-off is {min_score:g}; give it in the "
+                               "file's units: STRING's download files score 0-1000 (e.g. 700), its website export 0-1 (e.g. 0.7)")
+    return edges[scores >= min_score]
 
 def _to_symbols(edges:DataFrame, id_map, name:str)->DataFrame:
     "Edges with identifiers replaced by gene symbols from `id_map` (first column id, second symbol)"
     if id_map is None:
         if edges.source.str.match(r"\d+\.ENS\w*P\d").any():
-            raise GPOVAEInputError(f"{name} names STRING proteins (e.g. {edges.source.iloc[0]}), not genes; pass the "
-                                   "organism's protein.info file from string-db.org/cgi/download as id_map (--id-map)")
+            raise GPOVAEInputError(f"{name} names STRING proteins (e.g. {edges.source.iloc[0]}), not genes; pass the organism's "
+                                   "protein.info file as id_map (command line: --id-map NAME=9606.protein.info.v12.0.txt.gz for human)")
         return edges
     id_map = Path(id_map)
     if not id_map.is_file():
@@ -178,13 +179,11 @@ def read_edge_file(
                                "name them source and target (or tf/target, node1/node2, protein1/protein2)")
     edges = table.dropna(subset=["source", "target"]).copy()
     if len(edges) < len(table): logger.info(f"{path.name}: dropped {len(table) - len(edges)} rows without source or target")
-    edges["source"] = edges["source"].astype(str).str.strip()
-    edges["target"] = edges["target"].astype(str).str.strip()
+    for end in ("source", "target"): edges[end] = edges[end].astype(str).str.strip()
     edges = _to_symbols(_keep_scores(edges, min_score, path.name), id_map, path.name)
     if directed is False:
         pairs = np.sort(edges[["source", "target"]].to_numpy(dtype=str), axis=1)
-        edges["source"] = pairs[:, 0]
-        edges["target"] = pairs[:, 1]
+        edges["source"], edges["target"] = pairs[:, 0], pairs[:, 1]
         edges = edges.drop_duplicates(subset=["source", "target"])
     edges = edges.reset_index(drop=True)
     edges.attrs["directed"] = directed

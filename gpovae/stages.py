@@ -214,7 +214,8 @@ def print_report(metrics:dict, folder:Path):
         say(f"- {line}")
     if "grn.n_edges" in metrics and not table["task"].str.startswith("GRN").any():
         say(f"- The learned GRN was not compared with a known network; compare it with "
-            f"gpovae evaluate {folder} --network TRRUST=trrust.tsv")
+            f"gpovae evaluate {folder} --network TRRUST=trrust_rawdata.human.tsv (TRRUST's file as downloaded from "
+            "https://www.grnpedia.org/trrust/data/trrust_rawdata.human.tsv)")
 
 # %% ../nbs/08d_stages.ipynb #69195d95
 def _train_run(settings:dict, out:Path, resumed:bool)->dict:
