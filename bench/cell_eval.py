@@ -158,7 +158,7 @@ def main():
         folder.mkdir(parents=True, exist_ok=True)
         paths = write_cell_eval_files(model, prepared, folder, args.n_cells, args.seed)
         table = run_cell_eval(command, paths, prepared.config["control"], folder, args.threads)
-        with pd.option_context("display.max_rows", 200, "display.width", 160, "display.float_format", "{:.4f}".format):
+        with pd.option_context("display.max_rows", 200, "display.max_columns", 20, "display.width", 200, "display.float_format", "{:.4f}".format):
             print(f"\ncell-eval (mean over held-out perturbations; training_cells: seen ones only; files in {folder})\n{table}")
         results["cell_eval"] = table.to_dict()
         if not args.keep: shutil.rmtree(folder)
