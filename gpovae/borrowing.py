@@ -18,7 +18,7 @@ from .effects import linear_pca_predict
 from .grn import total_effects
 from .predict import dosage_of, effect_predictor
 from .prepared import PreparedData
-from .setup import _match_rows, _ridge_rows, _trained_singles
+from .setup import ControlCells, _match_rows, _ridge_rows, _trained_singles
 from .vae import GPOVAEModule
 
 # %% ../nbs/04d_borrowing.ipynb #shr0cd01
@@ -152,7 +152,7 @@ def _fill_from_grn(grn, prepared:PreparedData, unseen:np.ndarray, trained:np.nda
 
 @torch.no_grad()
 def _model_loo_score(module:GPOVAEModule, prepared:PreparedData, singles:list, trained:np.ndarray, guess,
-                     effects:np.ndarray, control:tuple)->float:
+                     effects:np.ndarray, control:ControlCells)->float:
     "Leave-one-out top-20 Pearson of the module's predicted effects for trained perturbations whose rows `guess` gives from the others'"
     measured = np.flatnonzero(prepared.node_gene_index[trained] >= 0)
     held = _held_out(len(measured))
@@ -166,7 +166,7 @@ def _model_loo_score(module:GPOVAEModule, prepared:PreparedData, singles:list, t
     position = {i: k for k, i in enumerate(held)}
     return _loo_top_pearson(lambda keep, i: predicted[position[i]], effects[measured], prepared.node_gene_index[trained[measured]])
 
-def _unseen_target(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, guess_rows, control:tuple,
+def _unseen_target(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, guess_rows, control:ControlCells,
                    blend:bool, features:np.ndarray)->tuple:
     "(target effects of the `unseen` nodes or None to keep their regressed rows, scores): the regressed training effects where they win (or, with `blend`, always, averaged with the module's effects of the regressed rows)"
     singles, trained = _trained_singles(prepared)
@@ -185,7 +185,7 @@ def _unseen_target(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray
     return (regressed if effects_score > rows_score else None), scores
 
 def _match_unseen_effects(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray, guess_rows,
-                          control:tuple, n_steps:int, blend:bool, features:np.ndarray)->dict:
+                          control:ControlCells, n_steps:int, blend:bool, features:np.ndarray)->dict:
     "Match the predicted effects of the `unseen` nodes to the target of `_unseen_target`"
     target, scores = _unseen_target(module, prepared, unseen, guess_rows, control, blend, features)
     if target is None: return scores
@@ -198,7 +198,7 @@ def _match_unseen_effects(module:GPOVAEModule, prepared:PreparedData, unseen:np.
 def effects_of_unseen_nodes(
     module:GPOVAEModule, prepared:PreparedData,
     unseen_guess:str,          # "loo", "blend" or "features" (see `Config.unseen_guess`)
-    control:tuple|None=None,   # (counts, covariates) of control cells; None: the regressed rows, no matching
+    control:ControlCells|None=None, # control cells (`control_cells`); None: the regressed rows, no matching
     n_steps:int=Config.effect_matching_steps, # Newton steps of that matching
     min_effect:float=0.1,      # with "features": the least GRN total effect that replaces an entry
 )->dict:                       # with control cells: both leave-one-out scores, and the matching's rmse_before, rmse_after where it ran
