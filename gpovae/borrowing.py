@@ -18,7 +18,7 @@ from .effects import linear_pca_predict
 from .grn import total_effects
 from .predict import dosage_of, effect_predictor
 from .prepared import PreparedData
-from .setup import ControlCells, _match_rows, _ridge_rows, _trained_singles
+from .warm_start import ControlCells, _match_rows, _ridge_rows, _trained_singles
 from .vae import GPOVAEModule
 
 # %% ../nbs/40_fit/42_borrowing.ipynb #shr0cd01

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .core import GPOVAEInputError
 from .flags import build_parser, flag_values, in_flags, run_settings
-from .stages import (command_threads, heartbeat, new_run, prepare_screen, print_report, quiet, read_screen,
+from .pipeline import (command_threads, heartbeat, new_run, prepare_screen, print_report, quiet, read_screen,
                            resume_run, say)
 
 # %% ../nbs/70_app/74_cli.ipynb #f5665044
@@ -28,7 +28,7 @@ def simulate(
     seed:int=0,              # random seed
 )->Path:                     # the file written
     "Simulate a Perturb-seq screen with a known GRN (`gpovae.simulate_perturbseq`) and write it as h5ad"
-    from gpovae.run import atomic_path, check_writable
+    from gpovae.run_folder import atomic_path, check_writable
     from gpovae.simulate import simulate_perturbseq
     out = Path(out)
     if out.suffix != ".h5ad":
@@ -76,7 +76,7 @@ def train(
         if config or overwrite or (out and Path(out).absolute() != Path(resume).absolute()):
             raise GPOVAEInputError("--resume DIR continues the run in DIR as it was configured; leave out --config, --out and --overwrite")
         return resume_run(Path(resume), flags)
-    from gpovae.run import read_config
+    from gpovae.run_folder import read_config
     settings = run_settings(read_config(config) if config else {}, flags)
     if not settings.get("data"):
         raise GPOVAEInputError("no input: pass --data FILE.h5ad (or a --config that names its data)")
@@ -96,7 +96,7 @@ def demo(
     overwrite:bool=False,    # replace an earlier demo in `out`
 )->dict:                     # the metrics
     "Simulate a screen with a known GRN, then prepare, train, evaluate and plot it: the whole job on a CPU"
-    from gpovae.run import run_state
+    from gpovae.run_folder import run_state
     folder = Path(out)
     state = run_state(folder, ignore=("data.h5ad",))
     if state == "other" or (state != "new" and not overwrite):
@@ -150,7 +150,7 @@ def evaluate_run(
     n_bootstrap:int=200,        # draws for the 95% intervals of model minus baseline; 0: none (quicker on large GRNs)
 )->dict:                        # the metrics (also written to run/metrics.json)
     "Score a run again on its test cells, optionally against known networks, and rewrite metrics.json"
-    from gpovae import run as runs
+    from gpovae import run_folder as runs
     folder = runs.check_run(run)      # flag and path errors first: they need neither torch nor the model
     if n_bootstrap < 0:
         raise GPOVAEInputError(f"--n-bootstrap {n_bootstrap}: give 0 (no intervals) or more draws, e.g. 200")
@@ -183,7 +183,7 @@ def predict(
     out:str,            # .h5ad file to write
 )->Path:                # the file written
     "Predicted effects of any perturbations (singles, combinations, unseen nodes) as h5ad, rows named as given"
-    from gpovae.run import atomic_path, check_run, load_run
+    from gpovae.run_folder import atomic_path, check_run, load_run
     folder, out = check_run(run), Path(out)      # flag errors first: they need neither torch nor the model
     if out.suffix != ".h5ad":
         raise GPOVAEInputError(f"--out must end in .h5ad, got {out}")
@@ -227,7 +227,7 @@ def _saved_edges(folder:Path, threshold:float, top_k:int|None)->list|None:
 
 def _model_edges(folder:Path, threshold:float, top_k:int|None)->list:
     "The edges asked for, from the trained model (slow: loads torch and the model)"
-    from gpovae.run import load_run
+    from gpovae.run_folder import load_run
     model, _ = load_run(folder)
     edges = model.grn(threshold=threshold, top_k=top_k)
     return [{k: str(v) for k, v in row.items()} for row in edges.to_dict(orient="records")]
@@ -258,7 +258,7 @@ def export_grn(
     top_k:int|None=None,    # ... or the k most probable edges
 )->Path:                    # the file written
     "Export the learned GRN as an edge list (CSV), GraphML or JSON"
-    from gpovae.run import atomic_path, check_run
+    from gpovae.run_folder import atomic_path, check_run
     out = Path(out)
     chosen = format or _GRN_FORMATS.get(out.suffix.lower())
     if chosen is None:

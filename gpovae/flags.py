@@ -35,7 +35,7 @@ def flag_values(flags:dict)->dict:
 
 def run_settings(base:dict, flags:dict)->dict:
     "Run settings: `base` (a settings file, or {}) with every flag that was given on top"
-    from gpovae.run import check_settings
+    from gpovae.run_folder import check_settings
     settings = {"seed": 0, "backed": False, **{k: v for k, v in base.items() if k not in ("prepare", "model", "fit")}}
     for section in ("prepare", "model", "fit"):
         settings[section] = dict(base.get(section, {}))
@@ -101,10 +101,10 @@ def in_flags(
 
 # %% ../nbs/70_app/72_flags.ipynb #44708864
 class _PrepareDefault:
-    "`prepare`'s default of one argument, looked up only when help is printed (read from its source: `gpovae.run.prepare_arguments`)"
+    "`prepare`'s default of one argument, looked up only when help is printed (read from its source: `gpovae.run_folder.prepare_arguments`)"
     def __init__(self, name:str): self.name = name
     def __str__(self):
-        from gpovae.run import prepare_arguments
+        from gpovae.run_folder import prepare_arguments
         default = prepare_arguments()[self.name]
         return {True: "yes", False: "no"}.get(default, default) if isinstance(default, bool) else str(default)
 

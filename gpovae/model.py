@@ -19,7 +19,7 @@ from .config import Config, resolve_config
 from .core import GPOVAEInputError
 from .predict import dosage_of, expected_effects, grn_edges, latent_means, sample_counts
 from .prepared import PreparedData
-from .setup import build_module, control_cells, module_from_config
+from .warm_start import build_module, control_cells, module_from_config
 from .train import FitOptions, fit_module
 
 # %% ../nbs/40_fit/44_model.ipynb #337bde50

@@ -19,7 +19,7 @@ import yaml
 
 from .grn_plot import plot_grn
 from .plot import plot_effects_scatter, plot_metric_bars, plot_training_curves
-from .run import atomic_path, read_config
+from .run_folder import atomic_path, read_config
 from .scoring import evaluate, perturbation_settings
 
 # %% ../nbs/70_app/71_report.ipynb #8c49bf8d

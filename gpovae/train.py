@@ -31,7 +31,7 @@ from .core import KEYS, GPOVAEInputError, logger, subsample_rows
 from .losses import compute_losses
 from .predict import dosage_of, expected_effects
 from .borrowing import effects_of_unseen_nodes, shrunken_training_effects
-from .setup import ControlCells, alignment_targets, control_cells, match_seen_effects, warm_start_grn
+from .warm_start import ControlCells, alignment_targets, control_cells, match_seen_effects, warm_start_grn
 from .threads import global_seed, reuse_freed_memory, torch_threads
 from .loaders import make_loader
 from .prepared import PreparedData, observed_effects
