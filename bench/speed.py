@@ -90,7 +90,7 @@ class Step:
                  overrides:dict|None=None, mode:str="32-true", **_):
         from gpovae.config import arguments_for, resolve_config
         from gpovae.losses import compute_losses
-        from gpovae.setup import module_from_config
+        from gpovae.warm_start import module_from_config
         from gpovae.train import adam_for
         self.bf16 = mode == "bf16-mixed"
         self.config = resolve_config(preset, n_particles=PARTICLES, n_latent=LATENT, batch_size=BATCH, **(overrides or {}))
