@@ -243,8 +243,9 @@ def covariate_of(batch:dict)->Tensor:
     x = batch[KEYS.x]
     return batch.get(KEYS.covariate, x.new_zeros(x.shape[0], 0))
 
-class _ModuleParts(nn.Module):
-    "The parts of `GPOVAEModule`: GRN, linear path, encoders, decoder, priors and gene parameters"
+class GPOVAEModule(nn.Module):
+    "GPO-VAE generative model and guide (pure torch); `variant` switches to CRADLE-VAE or SAMS-VAE"
+    # Parts: GRN, linear path, encoders, decoder, priors and gene parameters
     def __init__(self,
         n_genes:int, n_nodes:int,            # G measured genes, P GRN nodes
         n_latent:int=Config.n_latent,        # L, basal (and cradle/sams perturbation) latent size
@@ -304,8 +305,7 @@ class _ModuleParts(nn.Module):
         "(B, H): the basal encoder's input layer (with bias) on the counts and covariates alone, shared by all particles"
         return self.basal_encoder.counts_layer(self.standardize(x), covariate)
 
-class _Guide(_ModuleParts):
-    "The guide (inference) of `GPOVAEModule`: q(M, E), q(e_a) and q(z_b | x, z_p, a e_a, c)"
+    # The guide (inference): q(M, E), q(e_a) and q(z_b | x, z_p, a e_a, c)
     def sample_rows(self, rows:Tensor, n_particles:int=1, generator=None)->tuple:
         "Guide of rows `rows` of M and E: ({q_mask, q_effects}, {mask, effects}), samples (S, u, n_pert_latent)"
         W = self.grn.mask_logits
@@ -364,8 +364,7 @@ class _Guide(_ModuleParts):
         _, samples = self.sample_rows(rows, n_particles, generator)
         return self.perturbation_latent(dosage, rows, samples["mask"], samples["effects"])
 
-class GPOVAEModule(_Guide):
-    "GPO-VAE generative model and guide (pure torch); `variant` switches to CRADLE-VAE or SAMS-VAE"
+    # The generative model: priors, decoder and likelihood
     def _artifact_term(self, artifact:Tensor, artifact_emb:Tensor|None, n_particles:int)->list:
         "[a_i e_a] as a list with one (S, B, L) tensor, or [] for sams"
         if not self.has_artifact:
@@ -396,4 +395,3 @@ class GPOVAEModule(_Guide):
             e_a = q_samples["artifact_emb"][0]
             p_dists["p_artifact_emb"] = Normal(torch.zeros_like(e_a), torch.ones_like(e_a))
         return p_dists
-
