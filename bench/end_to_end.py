@@ -150,7 +150,7 @@ def quality(run:Path)->dict:
 def print_table(title:str, result:dict):
     total = result["seconds"]
     print(f"\n{title}: {total:,.0f} s ({total / 3600:.2f} h), peak RSS {result['peak_rss_gb']:.2f} GB")
-    print(f"{"stage":<30}{'seconds':>10}{'share':>8}{'peak RSS GB':>13}")
+    print(f"{'stage':<30}{'seconds':>10}{'share':>8}{'peak RSS GB':>13}")
     for stage, s in result["stages"].items():
         print(f"{stage:<30}{s['seconds']:>10.1f}{s['seconds'] / total:>8.1%}{s['peak_rss_gb']:>13.2f}")
 
