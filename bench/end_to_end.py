@@ -15,7 +15,8 @@ proportion at fewer genes, so the zeros per cell stay about the same. The screen
 temporary folder, removed at the end; never the repository) and reused from there when it exists.
 
 Stages come from the lines the command prints (each line is timed when it arrives): the stage of a line is its
-prefix (`prepare:`, `warm start:`, `train: epoch`, `matching:`, `evaluate:`, `export:`). The peak RSS of a stage is
+prefix (`prepare:`, `warm start:`, `train: epoch`, `matching:`, `evaluate:`, `export:`; the epochs start when the warm
+start's `done` line comes). The peak RSS of a stage is
 the process's high-water mark (VmHWM) where it rose during the stage, else the largest RSS polled (every 0.2 s).
 """
 import argparse
@@ -34,8 +35,8 @@ from _common import write_results
 K562 = dict(n_cells=310_000, n_genes=8_500, n_perturbations=2_050)
 CLI = "import sys; from gpovae.cli import main; sys.exit(main())"
 # (pattern at the start of a line, stage it opens); the first that matches wins, other lines keep the stage
-STAGES = [(r"[\w ]+: still working", None), (r"data:|control:", "read"), (r"prepare:", "prepare"), (r"train: up to|train: continuing", "build"),
-          (r"warm start:", "warm start"), (r"train: epoch", "epochs"), (r"matching:", "matching"),
+STAGES = [(r"[\w ]+: still working|evaluate: done", None), (r"data:|control:", "read"), (r"prepare:", "prepare"), (r"train: up to|train: continuing", "build"),
+          (r"warm start: done", "epochs"), (r"warm start:", "warm start"), (r"train: epoch", "epochs"), (r"matching:", "matching"),
           (r"evaluate:", "evaluate"), (r"export:", "export"),
           (r"\s*$|wrote |GPO-VAE against", "report")]
 
