@@ -8,6 +8,8 @@ simulator's network, and writes bench/results/end_to_end_scale{S}.json. Not a te
   python bench/end_to_end.py --scale 0.1 --threads 1          # about 31,000 cells x 2,700 genes, 205 perturbations
   python bench/end_to_end.py --scale 0.02 --max-epochs 3      # a quick check of the script itself
   python bench/end_to_end.py --scale 1.0 --folder /scratch    # the full size (hours on 2 cores)
+  python bench/end_to_end.py --scale 1.0 --extrapolate bench/results/end_to_end_scale0.02.json \
+      bench/results/end_to_end_scale0.1.json --epochs 34        # a power law per stage, read at the full size
 
 --scale multiplies the cells and the perturbations (so the cells per perturbation stay), and the genes by its square
 root. Library sizes follow the genes: `--umis` (default 11,000, a K562 cell's typical UMI count) at 8,500 genes, in
@@ -156,6 +158,32 @@ def print_table(title:str, result:dict):
         print(f"{stage:<30}{s['seconds']:>10.1f}{s['seconds'] / total:>8.1%}{s['peak_rss_gb']:>13.2f}")
 
 
+def extrapolate(files:list, scale:float=1.0, epochs:float|None=None):
+    "Per stage, a power law in the scale through the runs of `files` (least squares in log-log), read at `scale`"
+    import json
+    import numpy as np
+    runs = sorted((json.loads(Path(f).read_text()) for f in files), key=lambda r: r["args"]["scale"])
+    scales = np.array([r["args"]["scale"] for r in runs])
+    epochs = epochs or max(r["results"]["quality"]["epochs"] for r in runs)   # the uncapped run's count
+    print(f"\nextrapolated to scale {scale:g} from scales {', '.join(f'{s:g}' for s in scales)} "
+          f"(power law per stage; the epochs stage per epoch, times {epochs:g} epochs)")
+    print(f"{'stage':<30}{'seconds':>10}{'exponent':>10}{'peak RSS GB':>13}")
+    total, peak = 0., 0.
+    for command in ("train", "evaluate"):
+        names = [n for n in runs[-1]["results"][command]["stages"] if all(n in r["results"][command]["stages"] for r in runs)]
+        for name in names:
+            per = [r["results"][command]["stages"][name] for r in runs]
+            unit = [r["results"]["quality"]["epochs"] if name == "epochs" else 1. for r in runs]
+            seconds = np.array([p["seconds"] / u for p, u in zip(per, unit)])
+            rss = np.array([p["peak_rss_gb"] for p in per])
+            b, a = np.polyfit(np.log(scales), np.log(np.maximum(seconds, 1e-3)), 1)
+            guess = math.exp(a) * scale ** b * (epochs if name == "epochs" else 1.)
+            rb, ra = np.polyfit(np.log(scales), np.log(rss), 1)
+            total, peak = total + guess, max(peak, math.exp(ra) * scale ** rb)
+            print(f"{command + ': ' + name:<30}{guess:>10.0f}{b:>10.2f}{math.exp(ra) * scale ** rb:>13.2f}")
+    print(f"{'total':<30}{total:>10.0f} s = {total / 3600:.1f} h; peak RSS {peak:.1f} GB")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=0.1, help="1.0: the K562 essential screen's size")
@@ -168,7 +196,13 @@ def main():
     parser.add_argument("--backed", action="store_true", help="train with --backed (rows streamed from disk)")
     parser.add_argument("--folder", default=None, help="where the screen and the run are written (default: a temporary folder)")
     parser.add_argument("--out", default=None, help="results file (default bench/results/end_to_end_scale{S}.json)")
+    parser.add_argument("--extrapolate", nargs="+", metavar="JSON", help="only extrapolate the stage times of these "
+                        "results files (two or more scales) to --scale, with --epochs epochs")
+    parser.add_argument("--epochs", type=float, default=None, help="epochs for --extrapolate (default: the most any run had)")
     args = parser.parse_args()
+    if args.extrapolate:
+        extrapolate(args.extrapolate, args.scale, args.epochs)
+        return
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     if args.folder: Path(args.folder).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.folder) as scratch:
