@@ -55,16 +55,22 @@ _NOISE = (
     ".*per-perturbation training mean",         # gpovae.train; the train line prints both numbers
 )
 
+class _Lines(logging.Handler):
+    "Records as plain lines on stdout (`say`)"
+    def emit(self, record): say(record.getMessage())
+
 @contextlib.contextmanager
 def quiet(verbose:bool=False):
-    "gpovae's log as `note:` lines on stderr; info-level logs of every library and known warnings hidden unless `verbose`"
+    "gpovae's log as `note:` lines on stderr, its progress lines on stdout; info-level logs of every library and known warnings hidden unless `verbose`"
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("note: %(message)s"))
-    log = logging.getLogger("gpovae")
+    log, progress_log, lines = logging.getLogger("gpovae"), logging.getLogger("gpovae.progress"), _Lines()
     saved = (log.level, log.propagate, logging.root.manager.disable)
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
+    progress_log.addHandler(lines)
+    progress_log.propagate = False
     with warnings.catch_warnings():
         if not verbose:
             logging.disable(logging.INFO)   # also Lightning's, whose logger level is reset when it is imported
@@ -76,6 +82,8 @@ def quiet(verbose:bool=False):
             yield
         finally:
             log.removeHandler(handler)
+            progress_log.removeHandler(lines)
+            progress_log.propagate = True
             log.setLevel(saved[0])
             log.propagate = saved[1]
             logging.disable(saved[2])

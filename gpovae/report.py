@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .core import progress
 from .grn_plot import plot_grn
 from .plot import plot_effects_scatter, plot_metric_bars, plot_training_curves
 from .run_folder import atomic_path, read_config
@@ -328,6 +329,7 @@ def write_run(
     with atomic_path(out/"model") as part:
         model.save(part)
     metrics = evaluate(model, prepared, truth=truth, networks=networks)
+    progress("export: effects table, GRN files and figures")
     effects = effects_table(model, prepared)
     with atomic_path(out/"effects.h5ad") as part:
         effects.write_h5ad(part)

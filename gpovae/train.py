@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['MAX_CHECKED_PERTURBATIONS', 'MEAN_MARGIN', 'effect_error', 'EffectCheck', 'adam_for', 'TrainingPlan',
-           'quiet_lightning', 'EpochBar', 'FitOptions', 'fit_module']
+           'quiet_lightning', 'EpochBar', 'EpochLines', 'FitOptions', 'fit_module']
 
 # %% ../nbs/40_fit/43_train.ipynb #cc053372
 import contextlib
@@ -27,7 +27,7 @@ from lightning.pytorch.loggers import CSVLogger
 from tqdm.auto import tqdm
 
 from .config import Config, arguments_for
-from .core import KEYS, GPOVAEInputError, logger, subsample_rows
+from .core import KEYS, GPOVAEInputError, duration, logger, progress, subsample_rows
 from .losses import compute_losses
 from .predict import dosage_of, expected_effects
 from .borrowing import effects_of_unseen_nodes, shrunken_training_effects
@@ -215,6 +215,24 @@ class EpochBar(L.Callback):
     def on_exception(self, trainer, plan, exception):
         self.on_train_end(trainer, plan)
 
+class EpochLines(L.Callback):
+    "One progress line per epoch (`gpovae.core.progress`): the monitored value, the best so far, seconds per epoch and the time left if it stops at the earliest"
+    def __init__(self, monitor:str, patience:int):
+        self.monitor, self.patience, self.start, self.first, self.best, self.best_epoch = monitor, patience, None, 0, math.inf, -1
+    def on_train_epoch_start(self, trainer, plan):
+        if self.start is None: self.start, self.first = time.perf_counter(), trainer.current_epoch
+    def on_train_epoch_end(self, trainer, plan):
+        "Called after the epoch's validation, so the monitored value is this epoch's"
+        if not trainer.is_global_zero or self.start is None: return
+        epoch, value = trainer.current_epoch, trainer.callback_metrics.get(self.monitor)
+        if value is not None and float(value) < self.best: self.best, self.best_epoch = float(value), epoch
+        per_epoch = (time.perf_counter() - self.start) / (epoch + 1 - self.first)
+        last = min(trainer.max_epochs, max(trainer.min_epochs or 0, self.best_epoch + self.patience + 1))
+        progress("train: epoch %d of at most %d: %s %s (best %.4g at epoch %d), %s per epoch; without a better epoch "
+                 "it stops after epoch %d, in about %s", epoch + 1, trainer.max_epochs, self.monitor,
+                 "n/a" if value is None else f"{float(value):.4g}", self.best, self.best_epoch + 1, duration(per_epoch),
+                 last, duration(max(last - epoch - 1, 0) * per_epoch))
+
 # %% ../nbs/40_fit/43_train.ipynb #f7c506b6
 def _trainer(config:Config, out_dir:Path, monitor:str, max_epochs:int, progress_bar:bool, verbose:bool=False,
              **lightning)->L.Trainer:
@@ -222,8 +240,8 @@ def _trainer(config:Config, out_dir:Path, monitor:str, max_epochs:int, progress_
     callbacks = [EarlyStopping(monitor=monitor, patience=config.patience, mode="min"),
                  ModelCheckpoint(dirpath=out_dir/"checkpoints", filename="best", monitor=monitor,
                                  mode="min", save_last=True, save_top_k=1)]
-    if progress_bar and not verbose:
-        callbacks.append(EpochBar(monitor))
+    if progress_bar and not verbose: callbacks.append(EpochBar(monitor))
+    elif not progress_bar: callbacks.append(EpochLines(monitor, config.patience))   # a log, not a terminal: a line per epoch
     return L.Trainer(max_epochs=max_epochs, min_epochs=min(config.min_epochs, max_epochs),
                      gradient_clip_val=config.gradient_clip, callbacks=callbacks,
                      logger=CSVLogger(out_dir, name="logs", version=""), enable_progress_bar=progress_bar and verbose,
@@ -320,7 +338,7 @@ class FitOptions:
     precision:str="32-true"       # Lightning precision, e.g. "bf16-mixed"
     out_dir:str|Path|None=None    # checkpoints, logs/metrics.csv; None: a temporary folder whose checkpoints are removed
     resume:str|Path|None=None     # None, "last" or a checkpoint path
-    progress_bar:bool=True        # one bar for the fit (`EpochBar`)
+    progress_bar:bool=True        # one bar for the fit (`EpochBar`); False: a progress line per epoch (`EpochLines`)
     cpu_threads:int|str|None="auto" # torch threads while training: "auto" chooses (`torch_threads`); None leaves torch's setting
     verbose:bool=False            # Lightning's own output (accelerator lines, tips, bars, warnings, model summary)
 

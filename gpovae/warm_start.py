@@ -8,6 +8,7 @@ __all__ = ['ControlCells', 'control_cells', 'module_from_config', 'prior_adjacen
 
 # %% ../nbs/40_fit/41_warm_start.ipynb #8c35bbc7
 import math
+import time
 from typing import NamedTuple
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 import torch
 
 from .config import Config, arguments_for
-from .core import GPOVAEInputError, logger, subsample_rows
+from .core import GPOVAEInputError, duration, logger, progress, subsample_rows
 from .effects import response_rates, responder_log_ratio
 from .grn import shock_parameter
 from .losses import total_effect_alignment
@@ -208,7 +209,9 @@ def warm_start_grn(
     grn = module.grn
     initial = {name: value.clone() for name, value in grn.state_dict().items()}
     screen_steps = steps if restarts == 1 else round(steps * screen)
-    best_score, best = math.inf, None
+    best_score, best, clock = math.inf, None, time.perf_counter()
+    progress("warm start: the GRN fitted to the training effects, %d start(s) of %d steps, the best then %d more",
+             restarts, screen_steps, steps - screen_steps)
     for restart in range(restarts):
         grn.load_state_dict(initial)
         start = _alignment_start(module, steps, seed + 7919 * restart, lr)
@@ -216,12 +219,16 @@ def warm_start_grn(
         score = alignment_score(module, targets, edge_cost)
         if score < best_score:
             best_score, best = score, ({name: value.clone() for name, value in grn.state_dict().items()}, start)
+        per_step = (time.perf_counter() - clock) / ((restart + 1) * screen_steps)
+        progress("warm start: start %d of %d done (alignment %.4g), about %s left", restart + 1, restarts, score,
+                 duration(per_step * ((restarts - restart - 1) * screen_steps + steps - screen_steps)))
     if best is None:
         raise FloatingPointError(f"the GRN warm start had a non-finite alignment loss in all {restarts} starts; "
                                  "check the training effects for NaN or set grn_warmup_steps=0")
     parameters, start = best
     grn.load_state_dict(parameters)
     _fit_alignment(module, targets, steps - screen_steps, edge_cost, start)
+    progress("warm start: done in %s", duration(time.perf_counter() - clock))
     return best_score if screen_steps == steps else alignment_score(module, targets, edge_cost)
 
 # %% ../nbs/40_fit/41_warm_start.ipynb #9f302272
@@ -240,8 +247,11 @@ def _match_rows(module:GPOVAEModule, prepared:PreparedData, labels:list, rows:np
     effects, slopes = effect_slopes(module, *control, dosage)      # the slopes of the start serve every step
     predict = effect_predictor(module, *control, dosage)
     error = first = ((target - effects) ** 2).mean(1, keepdim=True)
-    step = torch.full_like(error, 0.5)
-    for _ in range(n_steps):
+    step, clock = torch.full_like(error, 0.5), time.perf_counter()
+    for k in range(n_steps):
+        if k == 1:
+            took = time.perf_counter() - clock
+            progress("matching: Newton step 1 of %d in %s, about %s left", n_steps, duration(took), duration(took * (n_steps - 1)))
         weight[rows] = _matched_rows(target, effects, slopes, best, step, min_slope, max_move)
         new_effects = predict()
         new_error = ((target - new_effects) ** 2).mean(1, keepdim=True)
@@ -265,6 +275,7 @@ def match_seen_effects(
     if module.linear is None or n_steps == 0 or len(rows) == 0: return {}
     targets = prepared.effect_statistics("train")["effect"] if targets is None else targets
     target = torch.as_tensor(targets.loc[singles].to_numpy(), dtype=torch.float32)
+    progress("matching: the predicted effects of %d seen perturbations moved to their training effects", len(singles))
     out = _match_rows(module, prepared, singles, rows, target, control, n_steps, min_slope, max_move)
     logger.info("seen effects matched to the training effects: rmse %.4g -> %.4g", out["rmse_before"], out["rmse_after"])
     return out
