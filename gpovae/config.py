@@ -52,7 +52,8 @@ class _ModelSettings:
     dropout: float = _setting(0., "dropout rate in every network", interval="[0, 1)")
     temperature: float = _setting(0.5, "relaxed-Bernoulli temperature of the GRN mask (the paper uses 1)",
                                   interval="(0, inf)")
-    init_mask_prob: float = _setting(0.5, "GRN edge probability at the start", interval="(0, 1)")
+    init_mask_prob: float|None = _setting(None, "GRN edge probability at the start (default 0.5, lower for networks of more "
+                                          "than 48 perturbed genes: see grn.start_edge_probability)", interval="(0, 1)")
     mask_prior_prob: float|None = _setting(None, "prior GRN edge probability (default 0.3 for gpo, 0.01 otherwise)",
                                            interval="(0, 1)")
     effect_prior_scale: float = _setting(1., "prior scale of the effect matrix", interval="(0, inf)")

@@ -16,7 +16,7 @@ from torch.distributions import Bernoulli, Distribution, Normal
 
 from .config import LIKELIHOODS, VARIANTS, Config
 from .core import KEYS, GPOVAEInputError
-from .grn import GRNLayer
+from .grn import GRNLayer, start_edge_probability
 from .kernels import Linear, linear, matmul
 from .likelihoods import ResponseMixture, cell_log_prob, make_likelihood
 
@@ -259,7 +259,7 @@ class GPOVAEModule(nn.Module):
         mask_prior_prob:float|None=Config.mask_prior_prob,  # pi; None = 0.3 (gpo) or 0.01 (cradle, sams)
         effect_prior_scale:float=Config.effect_prior_scale, # s
         temperature:float=Config.temperature,               # relaxed-Bernoulli temperature
-        init_mask_prob:float=Config.init_mask_prob,         # initial sigmoid(W)
+        init_mask_prob:float|None=Config.init_mask_prob,    # initial sigmoid(W); None: `start_edge_probability` (total-effect GRN) or 0.5
         prior_adjacency=None,                # optional (P, P) 0/1 prior network (gpo only)
         mean_field:bool=Config.mean_field,   # q(z_b | x, c) instead of q(z_b | x, z_p, a e_a, c)
         x_loc:Tensor|None=None, x_scale:Tensor|None=None,   # (G,) standardisation of log1p x
@@ -282,6 +282,8 @@ class GPOVAEModule(nn.Module):
         self.register_buffer("effect_prior_scale", torch.tensor(float(effect_prior_scale)))
         self.register_buffer("x_loc", torch.zeros(n_genes) if x_loc is None else torch.as_tensor(x_loc).float())
         self.register_buffer("x_scale", torch.ones(n_genes) if x_scale is None else torch.as_tensor(x_scale).float())
+        if init_mask_prob is None:
+            init_mask_prob = start_edge_probability(n_sources) if variant == "gpo" and n_sources else 0.5
         self.grn = GRNLayer(n_nodes, self.n_pert_latent, init_prob=init_mask_prob, prior_adjacency=prior_adjacency,
                             n_sources=n_sources if variant == "gpo" else None)
         self.linear = LinearEffects(n_nodes, n_genes, response_mixture) if linear_effects else None
