@@ -51,18 +51,28 @@ def load_screen(name:str, split:str, seed:int):
     return prepare(make_screen(name, seed, QUICK), split=split, seed=seed, doublets=False)
 
 
-def likelihood_sampler(model, prepared):
-    "`model.sample` drawing every cell from the decoder's likelihood (noise='model'), from `prepared`'s control cells"
-    return lambda perturbations, n_cells, seed: model.sample(perturbations, n_cells=n_cells, seed=seed,
-                                                              start_cells=prepared, noise="model")
+SAMPLED = {"model": "cell", "model_likelihood": "model"}   # method: the `noise` of `model.sample`
 
 
-def all_cell_scores(model, prepared, n_cells:int, seed:int)->dict:
-    "`cell_scores` of the default model (counterfactual cells), plus `model_likelihood.` keys for cells drawn from the likelihood"
-    scores = cell_scores(model, prepared, max_cells=n_cells, seed=seed)
-    drawn = cell_scores(likelihood_sampler(model, prepared), prepared, max_cells=n_cells, seed=seed)
-    scores.update({f"model_likelihood.{k}": v for k, v in drawn.items() if k.startswith("cells.")})
-    return scores
+def recording_sampler(model, prepared, noise:str, store:dict):
+    "`model.sample` from `prepared`'s training control cells with `noise`; each perturbation's log-normalised cells also go into `store`"
+    def sample(perturbations, n_cells, seed):
+        cells = model.sample(perturbations, n_cells=n_cells, seed=seed, start_cells=prepared, noise=noise)
+        logged, labels = np.asarray(log_normalize(cells.X)), cells.obs["perturbation"].to_numpy()
+        store.update({t: logged[labels == t] for t in perturbations})
+        return cells
+    return sample
+
+
+def all_cell_scores(model, prepared, n_cells:int, seed:int)->tuple:
+    "`cell_scores` of the default model (counterfactual cells) plus `model_likelihood.` keys (cells drawn from the likelihood); and the cells each sampled, {method: {perturbation: cells}}"
+    sampled = {name: {} for name in SAMPLED}
+    scores = {}
+    for name, noise in SAMPLED.items():
+        made = cell_scores(recording_sampler(model, prepared, noise, sampled[name]), prepared, max_cells=n_cells, seed=seed)
+        prefix = "" if name == "model" else f"{name}."
+        scores.update({prefix + k: v for k, v in made.items() if name == "model" or k.startswith("cells.")})
+    return scores, sampled
 
 
 def print_cell_table(scores:dict):
@@ -84,8 +94,8 @@ def _as_anndata(logged:dict, controls:np.ndarray, control:str, genes:list)->annd
     return anndata.AnnData(X=np.vstack(blocks).astype(np.float32), obs=obs, var=pd.DataFrame(index=genes))
 
 
-def write_cell_eval_files(model, prepared, folder:Path, n_cells:int, seed:int)->dict:
-    "pred_METHOD.h5ad and the real held-out cells of the same perturbations (seen and unseen together); {method: (pred, real)}"
+def write_cell_eval_files(model, prepared, folder:Path, n_cells:int, seed:int, sampled:dict)->dict:
+    "pred_METHOD.h5ad and the real held-out cells of the same perturbations (seen and unseen together); {method: (pred, real)}; reuses the cells `all_cell_scores` sampled"
     control, genes, split = prepared.config["control"], list(prepared.genes), "test"
     evaluated = sorted(set(prepared.labels[prepared.indices_of(split)]) - {control})
     trained = set(prepared.labels[prepared.indices_of("train")])
@@ -93,11 +103,10 @@ def write_cell_eval_files(model, prepared, folder:Path, n_cells:int, seed:int)->
     controls = _logged_cells(prepared, split, control, 10 * n_cells, seed)          # the same in every file
     real = {t: _logged_cells(prepared, split, t, n_cells, seed) for t in evaluated}
     predictions = {}
-    for name, noise in (("model", "cell"), ("model_likelihood", "model")):
-        sampled = model.sample(evaluated, n_cells=n_cells, seed=seed, start_cells=prepared, noise=noise)
-        logged = np.asarray(log_normalize(sampled.X))
-        labels = sampled.obs["perturbation"].to_numpy()
-        predictions[name] = {t: logged[labels == t] for t in evaluated}
+    for name, noise in SAMPLED.items():
+        missing = [t for t in evaluated if t not in sampled[name]]     # e.g. unseen combinations, which cell_scores leaves out
+        if missing: recording_sampler(model, prepared, noise, sampled[name])(missing, n_cells, seed)
+        predictions[name] = {t: sampled[name][t] for t in evaluated}
     for name, by_setting in cell_baselines(prepared, {k: v for k, v in settings.items() if v}, n_cells, seed).items():
         predictions[name] = {t: x for cells in by_setting.values() for t, x in cells.items()}
     paths = {}
@@ -147,7 +156,7 @@ def main():
     model = GPOVAE(prepared, preset=args.preset, seed=args.seed).fit(max_epochs=args.max_epochs, progress_bar=False)
     print(prepared.summary())
     print(f"fit {time.perf_counter() - start:.1f} s ({model.history.get('epochs')} epochs)")
-    scores = all_cell_scores(model, prepared, args.n_cells, args.seed)
+    scores, sampled = all_cell_scores(model, prepared, args.n_cells, args.seed)
     print_cell_table(scores)
     results = {"cells": scores}
     command = shutil.which(args.cell_eval) or (args.cell_eval if Path(args.cell_eval).exists() else None)
@@ -156,7 +165,7 @@ def main():
     else:
         folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cell_eval_"))
         folder.mkdir(parents=True, exist_ok=True)
-        paths = write_cell_eval_files(model, prepared, folder, args.n_cells, args.seed)
+        paths = write_cell_eval_files(model, prepared, folder, args.n_cells, args.seed, sampled)
         table = run_cell_eval(command, paths, prepared.config["control"], folder, args.threads)
         with pd.option_context("display.max_rows", 200, "display.max_columns", 20, "display.width", 200, "display.float_format", "{:.4f}".format):
             print(f"\ncell-eval (mean over held-out perturbations; training_cells: seen ones only; files in {folder})\n{table}")

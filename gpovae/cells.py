@@ -6,7 +6,7 @@
 __all__ = ['energy_distance', 'cell_embedding', 'population_scores', 'cell_baselines', 'cell_scores']
 
 # %% ../nbs/50_evaluate/52_cells.ipynb #a74aff15
-import inspect
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -112,13 +112,17 @@ def cell_baselines(
     return out
 
 # %% ../nbs/50_evaluate/52_cells.ipynb #13a60955
-def _sampled_cells(model, prepared:PreparedData, perturbations:list, n_cells:int, seed:int)->dict:
-    "{perturbation: (n, G) log-normalised cells} drawn by `model.sample` (or a function with its arguments), from `prepared`'s training control cells where it takes `start_cells`"
-    sample = model.sample if hasattr(model, "sample") else model
-    if not callable(sample):
+def _sampler(model, prepared:PreparedData):
+    "f(perturbations, n_cells=, seed=): `model.sample` starting from `prepared`'s training control cells, or `model` itself when it is a function"
+    if hasattr(model, "sample"):
+        return partial(model.sample, start_cells=prepared)
+    if not callable(model):
         raise GPOVAEInputError(f"cell_scores needs a fitted GPOVAE or a function like GPOVAE.sample, got {type(model).__name__}")
-    start = {"start_cells": prepared} if "start_cells" in inspect.signature(sample).parameters else {}
-    cells = sample(perturbations, n_cells=n_cells, seed=seed, **start)
+    return model
+
+def _sampled_cells(sample, prepared:PreparedData, perturbations:list, n_cells:int, seed:int)->dict:
+    "{perturbation: (n, G) log-normalised cells} drawn by `sample(perturbations, n_cells=, seed=)`"
+    cells = sample(perturbations, n_cells=n_cells, seed=seed)
     if list(cells.var_names) != list(prepared.genes):
         raise GPOVAEInputError("the sampled cells have other genes (or another gene order) than `prepared`; "
                                "pass the PreparedData the model was fitted on")
@@ -127,7 +131,7 @@ def _sampled_cells(model, prepared:PreparedData, perturbations:list, n_cells:int
     return {t: logged[labels == t] for t in perturbations}
 
 def cell_scores(
-    model,                  # a fitted `GPOVAE`, or any function f(perturbations, n_cells=, seed=) -> AnnData like `GPOVAE.sample`
+    model,                  # a fitted `GPOVAE` (sampled with start_cells=prepared), or any function f(perturbations, n_cells=, seed=) -> AnnData like `GPOVAE.sample`
     prepared:PreparedData,  # the data it was trained on
     split:str="test",       # held-out cells to compare with
     n_pcs:int=30,           # principal components of the comparison space
@@ -137,6 +141,7 @@ def cell_scores(
     "Energy distance and discrimination of sampled cells against held-out cells, for the model and the cell-level baselines"
     if split not in ("val", "test"):
         raise GPOVAEInputError(f"split={split!r}: compare with held-out cells, 'test' (or 'val')")
+    sample = _sampler(model, prepared)
     settings = {k: v for k, v in _settings(prepared, split).items() if v}
     if not settings:
         return {}
@@ -144,7 +149,7 @@ def cell_scores(
     evaluated = sorted({t for v in settings.values() for t in v})
     everything = sorted(set(prepared.labels[prepared.indices_of(split)]) - {prepared.config["control"]})
     observed = {t: pca.transform(_logged_cells(prepared, split, t, max_cells, seed)) for t in everything}
-    predictions = {"": {s: _sampled_cells(model, prepared, v, max_cells, seed) for s, v in settings.items()}}
+    predictions = {"": {s: _sampled_cells(sample, prepared, v, max_cells, seed) for s, v in settings.items()}}
     predictions.update({f"baseline.{name}.": made for name, made in cell_baselines(prepared, settings, max_cells, seed).items()})
     out = {}
     for prefix, by_setting in predictions.items():

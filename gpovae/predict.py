@@ -214,8 +214,9 @@ def control_calibration(
     return scale, theta
 
 def _start_picks(n_pool:int, n_cells:int)->torch.Tensor:
-    "Indices of the start cells: distinct while the pool has enough cells, drawn with replacement beyond; global generator"
-    return torch.randperm(n_pool)[:n_cells] if n_cells <= n_pool else torch.randint(n_pool, (n_cells,))
+    "Indices of the start cells: the pool in a random order, then in further random orders while more cells are asked for; global generator"
+    rounds = max(1, -(-n_cells // n_pool))
+    return torch.cat([torch.randperm(n_pool) for _ in range(rounds)])[:n_cells]
 
 def _counterfactual_counts(module:GPOVAEModule, x:torch.Tensor, mu_start:torch.Tensor, mu:torch.Tensor,
                            theta:torch.Tensor|None)->torch.Tensor:
@@ -224,6 +225,24 @@ def _counterfactual_counts(module:GPOVAEModule, x:torch.Tensor, mu_start:torch.T
         return x + mu - mu_start
     kept = torch.distributions.Binomial(x, (mu / mu_start.clamp_min(1e-12)).clamp(0., 1.)).sample()
     return kept + _draw_counts(module, (mu - mu_start).clamp_min(1e-12), theta)
+
+def _redrawn_counts(module:GPOVAEModule, x:torch.Tensor, mu_start:torch.Tensor, mu:torch.Tensor,
+                    theta:torch.Tensor|None)->torch.Tensor:
+    "Counts of further cells from start cells `x`: each gene's rate drawn from its gamma posterior given the cell's count, moved from `mu_start` to `mu`, then fresh Poisson counts (NB); a likelihood draw around `mu` otherwise; global generator"
+    if module.likelihood != "nb":
+        return _draw_counts(module, mu, theta)
+    theta, mu_start = theta.expand_as(mu), mu_start.clamp_min(1e-12)
+    rate = torch.distributions.Gamma(theta + x, theta / mu_start + 1).sample()
+    return torch.poisson(rate * mu / mu_start)
+
+def _cell_counts(module:GPOVAEModule, x:torch.Tensor, mu_start:torch.Tensor, mu:torch.Tensor,
+                 theta:torch.Tensor|None, n_first:int)->torch.Tensor:
+    "`_counterfactual_counts` of the first `n_first` cells (each start cell's first use), `_redrawn_counts` of the rest (its repeats)"
+    if n_first >= len(x):
+        return _counterfactual_counts(module, x, mu_start, mu, theta)
+    first, rest = slice(0, n_first), slice(n_first, None)
+    return torch.cat([_counterfactual_counts(module, x[first], mu_start[first], mu[first], theta),
+                      _redrawn_counts(module, x[rest], mu_start[rest], mu[rest], theta)])
 
 SAMPLE_NOISE = ("cell", "model")
 
@@ -234,7 +253,7 @@ def sample_counts(
     n_cells:int=100,          # cells per dosage row
     seed:int=0,
     start:tuple|None=None,    # (counts, covariates) of the control cells to start from; None: the stored ones
-    noise:str="cell",         # "cell": each cell keeps its start cell's own noise; "model": drawn from the likelihood
+    noise:str="cell",         # "cell": each cell keeps its start cell's own noise (repeats redraw it); "model": drawn from the likelihood
 )->tuple:                     # ((T * n_cells, G) counts in row blocks in the order of `dosage`, (T * n_cells,) start cell of each)
     "Counts of `n_cells` simulated cells per dosage row, each the counterfactual of a control cell (or a fresh draw)"
     if noise not in SAMPLE_NOISE:
@@ -254,7 +273,7 @@ def sample_counts(
             z_pert = module.sample_z_pert(row[None], n_cells)[:, 0][None]      # one guide draw per cell
             px = module.decode(z_basal, z_pert, artifact, artifact_emb, cov, library, row.expand(n_cells, -1))
             mu = (px.mean_of_draw() if isinstance(px, ResponseMixture) else px.mean)[0] * scale
-            blocks.append(_counterfactual_counts(module, x, mu_start, mu, theta) if noise == "cell"
+            blocks.append(_cell_counts(module, x, mu_start, mu, theta, start_x.shape[0]) if noise == "cell"
                           else _draw_counts(module, mu, theta))
     return torch.cat(blocks).numpy(), pick.repeat(len(dosage)).numpy()
 
