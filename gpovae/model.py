@@ -30,8 +30,8 @@ class ScreenNames:
 
     @classmethod
     def of(cls, prepared:PreparedData)->"ScreenNames":
-        return cls(list(prepared.genes), list(prepared.nodes), prepared.n_g0, prepared.config["control"],
-                   prepared.config["sep"], list(prepared.covariate_names))
+        return cls(list(prepared.genes), list(prepared.nodes), prepared.n_g0, prepared.settings["control"],
+                   prepared.settings["sep"], list(prepared.covariate_names))
 
 # %% ../nbs/40_fit/45_model.ipynb #a86e7c31
 class _Predictions:

@@ -132,7 +132,7 @@ MAX_CHECKED_PERTURBATIONS = 200   # perturbations scored by the "effects" monito
 
 def _checked_effects(prepared:PreparedData, seed:int)->pd.DataFrame|None:
     "Observed validation effects of the (at most MAX_CHECKED_PERTURBATIONS, seeded) perturbations the monitor checks"
-    control, labels = prepared.config["control"], prepared.labels[prepared.indices_of("val")]
+    control, labels = prepared.settings["control"], prepared.labels[prepared.indices_of("val")]
     perturbations = sorted(set(labels) - {control})
     if not (labels == control).any() or not perturbations:
         return None
@@ -143,7 +143,7 @@ def _validation_effects(prepared:PreparedData, seed:int)->tuple|None:
     "(dosage (T, P), observed effects (T, G)) of the validation cells for the effects monitor, or None"
     observed = _checked_effects(prepared, seed)
     if observed is None: return None
-    _, dosage = dosage_of(list(observed.index), prepared.nodes, prepared.config["control"], prepared.config["sep"])
+    _, dosage = dosage_of(list(observed.index), prepared.nodes, prepared.settings["control"], prepared.settings["sep"])
     return dosage, torch.tensor(observed.to_numpy(), dtype=torch.float32)
 
 def _monitor(config:Config, seed:int, prepared:PreparedData, control:ControlCells)->tuple:
