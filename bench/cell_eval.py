@@ -96,7 +96,7 @@ def _as_anndata(logged:dict, controls:np.ndarray, control:str, genes:list)->annd
 
 def write_cell_eval_files(model, prepared, folder:Path, n_cells:int, seed:int, sampled:dict)->dict:
     "pred_METHOD.h5ad and the real held-out cells of the same perturbations (seen and unseen together); {method: (pred, real)}; reuses the cells `all_cell_scores` sampled"
-    control, genes, split = prepared.config["control"], list(prepared.genes), "test"
+    control, genes, split = prepared.settings["control"], list(prepared.genes), "test"
     evaluated = sorted(set(prepared.labels[prepared.indices_of(split)]) - {control})
     trained = set(prepared.labels[prepared.indices_of("train")])
     settings = {"seen": [t for t in evaluated if t in trained], "unseen": [t for t in evaluated if t not in trained]}
@@ -166,7 +166,7 @@ def main():
         folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cell_eval_"))
         folder.mkdir(parents=True, exist_ok=True)
         paths = write_cell_eval_files(model, prepared, folder, args.n_cells, args.seed, sampled)
-        table = run_cell_eval(command, paths, prepared.config["control"], folder, args.threads)
+        table = run_cell_eval(command, paths, prepared.settings["control"], folder, args.threads)
         with pd.option_context("display.max_rows", 200, "display.max_columns", 20, "display.width", 200, "display.float_format", "{:.4f}".format):
             print(f"\ncell-eval (mean over held-out perturbations; training_cells: seen ones only; files in {folder})\n{table}")
         results["cell_eval"] = table.to_dict()

@@ -43,16 +43,16 @@ def run_one(job:dict)->dict:
     g0 = list(prepared.nodes[:prepared.n_g0])
     truth = adata.uns["grn_true"]
     counts, labels, _ = training_effects(prepared)
-    controls = log_normalize(counts[labels == prepared.config["control"]])
+    controls = log_normalize(counts[labels == prepared.settings["control"]])
     if not job["no_grnboost"]:
         boost = grnboost2_network(controls, prepared.genes, g0, seed=job["seed"])
         metrics.update({f"baseline.grnboost2.grn.truth.{k}": v for k, v in grn_truth_metrics(boost, truth).items()})
     metrics.update({f"grn.expected_effect.truth.{k}": v
                     for k, v in grn_truth_metrics(_expected_direct_effect(model), truth).items()})
-    cells = prepared.adata.obs[prepared.config["perturbation_key"]].value_counts()
+    cells = prepared.adata.obs[prepared.settings["perturbation_key"]].value_counts()
     return dict(job, epochs=model.history["epochs"], seconds=time.perf_counter() - start,
                 n_true_edges=int((truth.source.isin(g0) & truth.target.isin(g0)).sum()),
-                median_cells_per_perturbation=float(cells.drop(prepared.config["control"], errors="ignore").median()),
+                median_cells_per_perturbation=float(cells.drop(prepared.settings["control"], errors="ignore").median()),
                 metrics=metrics)
 
 

@@ -36,7 +36,7 @@ def run(adata, mode:str, args)->dict:
         if n_batches == 20: break
     loader_seconds = time.perf_counter() - start
     print(prepared.summary())
-    return dict(mode=mode, doublets=not args.no_doublets, pairing=args.pairing, seconds=prepared.config["seconds"],
+    return dict(mode=mode, doublets=not args.no_doublets, pairing=args.pairing, seconds=prepared.settings["seconds"],
                 prepare_wall_s=round(total, 2), loader_s_per_batch=round(loader_seconds / max(n_batches, 1), 4),
                 n_nodes=prepared.n_nodes, n_g0=prepared.n_g0, qc_fail=float(prepared.artifact.mean()),
                 peak_rss_gib=round(peak_rss_gib(), 2))

@@ -79,7 +79,7 @@ def measure_prepare(n_cells:int, n_genes:int, n_perturbations:int)->dict:
     prepared = gpovae.prepare(adata, seed=0)
     seconds = time.perf_counter() - start
     return dict(what=f"prepare, {n_cells:,} cells x {n_genes:,} genes, {n_perturbations} perturbations",
-                seconds=seconds, peak_rss_gb=peak_rss_gb(), steps=prepared.config["seconds"])
+                seconds=seconds, peak_rss_gb=peak_rss_gb(), steps=prepared.settings["seconds"])
 
 
 def write_screen(n_cells:int, n_genes:int, n_perturbations:int, path:str)->dict:
@@ -103,7 +103,7 @@ def measure_backed_epoch(path:str)->dict:
     n_batches = sum(1 for _ in make_loader(prepared, "train", batch_size=512, seed=0))
     return dict(what=f"backed epoch, {adata.n_obs:,} cells x {adata.n_vars:,} genes (prepare {prepare_seconds:.0f} s)",
                 seconds=time.perf_counter() - start, batches=n_batches, prepare_seconds=prepare_seconds,
-                peak_rss_gb=peak_rss_gb(), prepare_steps=prepared.config["seconds"])
+                peak_rss_gb=peak_rss_gb(), prepare_steps=prepared.settings["seconds"])
 
 
 def run_child(argv:list)->dict:

@@ -160,7 +160,7 @@ def _model_loo_score(module:GPOVAEModule, prepared:PreparedData, singles:list, t
     nodes, weight = torch.as_tensor(trained[measured[held]]), module.linear.weight
     kept = weight[nodes].clone()
     weight[nodes] = torch.as_tensor(rows, dtype=weight.dtype)
-    _, dosage = dosage_of([singles[measured[i]] for i in held], prepared.nodes, prepared.config["control"], prepared.config["sep"])
+    _, dosage = dosage_of([singles[measured[i]] for i in held], prepared.nodes, prepared.settings["control"], prepared.settings["sep"])
     predicted = effect_predictor(module, *control, dosage)().numpy()
     weight[nodes] = kept
     position = {i: k for k, i in enumerate(held)}
@@ -174,7 +174,7 @@ def _unseen_target(module:GPOVAEModule, prepared:PreparedData, unseen:np.ndarray
     guess_effects, effects_score = _regression_guess(prepared, trained, effects, "unseen effects", features)
     regressed = torch.as_tensor(guess_effects(np.arange(len(trained)), unseen), dtype=torch.float32)
     if blend:
-        _, dosage = dosage_of([prepared.nodes[i] for i in unseen], prepared.nodes, prepared.config["control"], prepared.config["sep"])
+        _, dosage = dosage_of([prepared.nodes[i] for i in unseen], prepared.nodes, prepared.settings["control"], prepared.settings["sep"])
         logger.info("unseen effects: the average of the regressed training effects and the module's effects of the regressed rows")
         return (regressed + effect_predictor(module, *control, dosage)()) / 2, {}
     rows_score = _model_loo_score(module, prepared, singles, trained, guess_rows, effects, control)

@@ -78,7 +78,7 @@ def population_scores(
 # %% ../nbs/50_evaluate/52_cells.ipynb #a8a25572
 def _settings(prepared:PreparedData, split:str)->dict:
     "Perturbations of `split` that training saw ('seen') and single perturbations it never saw ('unseen')"
-    control, sep = prepared.config["control"], prepared.config["sep"]
+    control, sep = prepared.settings["control"], prepared.settings["sep"]
     trained = set(prepared.labels[prepared.indices_of("train")])
     evaluated = set(prepared.labels[prepared.indices_of(split)]) - {control}
     return {"seen": sorted(evaluated & trained), "unseen": sorted(l for l in evaluated - trained if sep not in l)}
@@ -96,12 +96,12 @@ def cell_baselines(
     seed:int=0,
 )->dict:                   # {name: {setting: {perturbation: (n, G) log-normalised cells}}}
     "Cells anyone can predict from the training split: control cells, the perturbation's training cells, control cells shifted by a mean effect"
-    control = prepared.config["control"]
+    control = prepared.settings["control"]
     controls = _logged_cells(prepared, "train", control, max_cells, seed)
     control_mean = _logged_cells(prepared, "train", control, 10 * max_cells, seed).mean(0)
     trained = sorted(set(prepared.labels[prepared.indices_of("train")]) - {control})
     shift = {t: _logged_cells(prepared, "train", t, 10 * max_cells, seed).mean(0) - control_mean for t in trained}
-    global_shift = np.mean([shift[t] for t in trained if prepared.config["sep"] not in t], axis=0)
+    global_shift = np.mean([shift[t] for t in trained if prepared.settings["sep"] not in t], axis=0)
     out = {"control_cells": {}, "training_cells": {}, "mean_shift": {}}
     for setting, perturbations in settings.items():
         if not perturbations: continue
@@ -147,7 +147,7 @@ def cell_scores(
         return {}
     pca = cell_embedding(prepared, n_pcs, seed=seed)
     evaluated = sorted({t for v in settings.values() for t in v})
-    everything = sorted(set(prepared.labels[prepared.indices_of(split)]) - {prepared.config["control"]})
+    everything = sorted(set(prepared.labels[prepared.indices_of(split)]) - {prepared.settings["control"]})
     observed = {t: pca.transform(_logged_cells(prepared, split, t, max_cells, seed)) for t in everything}
     predictions = {"": {s: _sampled_cells(sample, prepared, v, max_cells, seed) for s, v in settings.items()}}
     predictions.update({f"baseline.{name}.": made for name, made in cell_baselines(prepared, settings, max_cells, seed).items()})

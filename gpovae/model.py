@@ -30,8 +30,8 @@ class ScreenNames:
 
     @classmethod
     def of(cls, prepared:PreparedData)->"ScreenNames":
-        return cls(list(prepared.genes), list(prepared.nodes), prepared.n_g0, prepared.config["control"],
-                   prepared.config["sep"], list(prepared.covariate_names))
+        return cls(list(prepared.genes), list(prepared.nodes), prepared.n_g0, prepared.settings["control"],
+                   prepared.settings["sep"], list(prepared.covariate_names))
 
 # %% ../nbs/40_fit/45_model.ipynb #a86e7c31
 class _Predictions:
@@ -104,7 +104,7 @@ class GPOVAE(_Predictions):
         cpu_threads:int|str|None="auto", # torch threads while training: "auto" (chapter threads), a number, or None (torch's)
         verbose:bool=False,           # also Lightning's own output (accelerator lines, tips, its bars, warnings)
     )->"GPOVAE":
-        "Train with Lightning (see `train.fit_module`); `history` then says what the fit did; returns self"
+        "Fit in three steps (`train.fit_module`): GRN warm start, training, effect matching; `history` says what it did; returns self"
         if self.prepared is None:
             raise GPOVAEInputError("this model has no data (it was loaded); create GPOVAE(prepared, ...) to train")
         options = FitOptions(max_epochs=max_epochs, accelerator=accelerator, devices=devices, strategy=strategy,

@@ -156,7 +156,7 @@ def prepare_screen(adata, settings:dict):
     with heartbeat("prepare"):
         prepared = prepare(adata, **{"seed": settings.get("seed", 0), **settings["prepare"]})
     from gpovae.run_folder import held_out
-    c = prepared.config
+    c = prepared.settings
     sizes = [len(prepared.indices_of(split)) for split in ("train", "val", "test")]
     flagged = int(prepared.artifact.sum())
     say(f"prepare: done in {c['seconds']['total']:.1f} s: {c['n_cells']:,} of {c['n_cells_input']:,} cells kept "

@@ -16,7 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from .core import KEYS, GPOVAEInputError, logger, subsample_rows
+from .core import KEYS, EarlierNames, GPOVAEInputError, RenamedAttribute, logger, subsample_rows
 from .effects import effect_statistics
 from .data import (annotate_qc, count_matrix, dense_rows, log_normalize, normalize_labels, read_rows,
                          validate_adata)
@@ -59,7 +59,7 @@ class _CellGroups:
         return np.asarray(self.covariate_names, dtype=object)[self.covariate.argmax(1)]
 
 @dataclass(eq=False, repr=False)
-class PreparedData(_CellGroups):
+class PreparedData(_CellGroups, EarlierNames):
     "A prepared screen: typed per-cell and per-node arrays plus the counts they index (see the table above)"
     adata: ad.AnnData
     genes: list
@@ -79,9 +79,10 @@ class PreparedData(_CellGroups):
     covariate: np.ndarray
     covariate_names: list
     n_cells_per_node: np.ndarray
-    config: dict
+    settings: dict
     adata_rows: np.ndarray
     train_effects: dict|None = None   # `effect_statistics` of the training cells (filled by `prepare`)
+    config = RenamedAttribute("settings", " (`config` is a model's `Config` everywhere else)")
 
     @property
     def n_cells(self)->int: return len(self.labels)
@@ -94,7 +95,7 @@ class PreparedData(_CellGroups):
 
     def counts(self, rows)->sp.csr_matrix:
         "(n, G) float32 raw counts of rows `rows` (read in blocks, in file order; works for backed data)"
-        return read_rows(self.adata, self.adata_rows[np.asarray(rows, dtype=np.int64).reshape(-1)], self.config.get("layer"))
+        return read_rows(self.adata, self.adata_rows[np.asarray(rows, dtype=np.int64).reshape(-1)], self.settings.get("layer"))
 
     def batch(self, indices)->dict:
         "The minibatch dict (keys `KEYS`) of the cells at rows `indices`"
@@ -107,13 +108,13 @@ class PreparedData(_CellGroups):
 
     def row_reader(self, rows:np.ndarray):
         "Raw counts of cells `rows`: `reader[positions]` reads those rows (CSR), also when backed, so effects read in blocks"
-        return _RowReader(self.adata, self.adata_rows[rows], self.config.get("layer"))
+        return _RowReader(self.adata, self.adata_rows[rows], self.settings.get("layer"))
 
     def effect_statistics(self, split:str="train")->dict:
         "Effects, standard errors and log ratios of the cells of `split`, within batch groups"
         if split == "train" and self.train_effects is not None: return self.train_effects
         rows, groups = self.indices_of(split), self.groups()
-        return effect_statistics(self.row_reader(rows), self.labels[rows], self.config["control"], self.genes,
+        return effect_statistics(self.row_reader(rows), self.labels[rows], self.settings["control"], self.genes,
                                  None if groups is None else groups[rows])
 
     def node_features(self, max_cells:int=5000, seed:int=0)->np.ndarray:
@@ -165,7 +166,7 @@ def make_batch(
 # %% ../nbs/20_data/24_prepared.ipynb #b66d6f27
 def summarize(prepared:PreparedData)->str:
     "A few lines describing `prepared`: cells per split, |G0|, |G+|, QC-fail fraction, pairing"
-    control = prepared.config.get("control")
+    control = prepared.settings.get("control")
     lines = [f"PreparedData: {prepared.n_cells} cells x {prepared.n_genes} genes; "
              f"P = {prepared.n_nodes} nodes (|G0| = {prepared.n_g0}, |G+| = {prepared.n_nodes - prepared.n_g0})"]
     for name in ("train", "val", "test"):
@@ -173,7 +174,7 @@ def summarize(prepared:PreparedData)->str:
         n_control = int((in_split & (prepared.labels == control)).sum())
         n_labels = len(set(prepared.labels[in_split]) - {control})
         lines.append(f"  {name:5s}: {int(in_split.sum())} cells ({n_control} controls, {n_labels} perturbations)")
-    lines.append(f"QC fail: {prepared.artifact.mean():.1%} of cells; pairing: {prepared.config.get('pairing')}; "
+    lines.append(f"QC fail: {prepared.artifact.mean():.1%} of cells; pairing: {prepared.settings.get('pairing')}; "
                  f"covariates: {len(prepared.covariate_names)}")
     return "\n".join(lines)
 
@@ -184,7 +185,7 @@ def control_correlation_features(
     seed:int=0,
 )->np.ndarray:             # (P, G) float32; zero rows for unmeasured nodes
     "Correlation of each node's gene with every measured gene across TRAIN control cells"
-    control = prepared.config["control"]
+    control = prepared.settings["control"]
     rows = np.flatnonzero((prepared.split == "train") & (prepared.labels == control))
     if len(rows) < 2:
         raise GPOVAEInputError("node features need >= 2 training control cells; check `control` and the split")
@@ -359,7 +360,7 @@ def prepare(
     chunk_size:int=10_000,        # rows read at a time
 )->PreparedData:
     "Validate, QC, filter, select nodes, split, pair and build every per-cell array of a Perturb-seq screen"
-    settings = {name: value for name, value in locals().items() if name != "adata"}    # recorded in `config`
+    settings = {name: value for name, value in locals().items() if name != "adata"}    # recorded in `settings`
     _check_arguments(adata, split, pairing, batch_key, filters, n_cf_cells, chunk_size)
     timer, backed = _StepTimer(), bool(adata.isbacked)
     with timer("validate"):
@@ -385,13 +386,13 @@ def prepare(
     cf_table, cf_index, train_effects = _references_and_effects(timer, work, adata_rows, layer, backed, labels, artifact,
                                                                 cell_split, groups, control, n_cf_cells, seed)
     covariate, covariate_names = (np.zeros((len(labels), 0), np.float32), []) if groups is None else one_hot(groups)
-    config = dict(settings, filters=(dict(_FILTERS) if filters is True else filters), backed=backed,
-                  n_cells_input=int(adata.n_obs), n_cells=len(labels), n_nodes=len(nodes), n_g0=n_g0,
-                  seconds=dict(timer.seconds, total=round(sum(timer.seconds.values()), 3)))
+    settings = dict(settings, filters=(dict(_FILTERS) if filters is True else filters), backed=backed,
+                    n_cells_input=int(adata.n_obs), n_cells=len(labels), n_nodes=len(nodes), n_g0=n_g0,
+                    seconds=dict(timer.seconds, total=round(sum(timer.seconds.values()), 3)))
     return PreparedData(
         adata=work, genes=list(work.var_names), nodes=nodes, n_g0=n_g0, node_gene_index=node_gene_index,
         labels=labels, dosage=dosage, artifact=artifact, qc=qc_table, qc_thresholds=dict(qc_thresholds),
         split=cell_split, pair=pairs_to_names(pair_pos, qc_table.index.to_numpy()), delta=delta,
         cf_table=cf_table, cf_index=cf_index, covariate=covariate, covariate_names=covariate_names,
         n_cells_per_node=np.asarray(dosage[cell_split == "train"].sum(axis=0)).ravel().astype(np.int64),
-        config=config, adata_rows=adata_rows, train_effects=train_effects)
+        settings=settings, adata_rows=adata_rows, train_effects=train_effects)

@@ -284,13 +284,13 @@ def resolved_settings(
     hyperparameters = model.config.to_dict()
     fit = {**settings.get("fit", {}), "max_epochs": settings.get("fit", {}).get("max_epochs") or hyperparameters["max_epochs"]}
     hyperparameters.pop("max_epochs")
-    return {**settings, "prepare": {k: v for k, v in prepared.config.items() if k in names}, "model": hyperparameters, "fit": fit}
+    return {**settings, "prepare": {k: v for k, v in prepared.settings.items() if k in names}, "model": hyperparameters, "fit": fit}
 
 def held_out(
     prepared, # a PreparedData
 )->list:      # sorted labels
     "The perturbations of the test cells that no training cell carries (what an unseen split held out)"
-    control = prepared.config.get("control")
+    control = prepared.settings.get("control")
     test = set(prepared.labels[prepared.split == "test"]) - set(prepared.labels[prepared.split == "train"]) - {control}
     return sorted(str(label) for label in test)
 

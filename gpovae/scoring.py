@@ -41,7 +41,7 @@ def perturbation_settings(
     split:str="test",      # evaluation split
 )->dict:                   # {"seen": [...], "unseen": [...], "combos": [...]}, each sorted
     "Perturbations of `split` grouped by how the model can know them"
-    control, sep = prepared.config["control"], prepared.config["sep"]
+    control, sep = prepared.settings["control"], prepared.settings["sep"]
     trained = set(prepared.labels[prepared.indices_of("train")])
     evaluated = set(prepared.labels[prepared.indices_of(split)]) - {control}
     return {"seen": sorted(evaluated & trained),
@@ -187,10 +187,10 @@ def effect_scores(
     n_bootstrap:int=200,    # draws for the intervals of model minus baseline; 0: none
 )->dict:                    # flat dotted keys
     "Effect metrics of the model and the baselines for every setting present in `split`, with intervals"
-    sep = prepared.config["sep"]
+    sep = prepared.settings["sep"]
     observed = observed_effects(prepared, split)
     train_counts, train_labels, train_effects = training if training is not None else training_effects(prepared)
-    controls = train_counts[train_labels == prepared.config["control"]]
+    controls = train_counts[train_labels == prepared.settings["control"]]
     embeddings = embed_genes(DataFrame(log_normalize(controls).toarray(), columns=prepared.genes))
     out = {}
     for setting, perturbations in perturbation_settings(prepared, split).items():
@@ -213,7 +213,7 @@ def _known_network(network, directed:bool|None=None)->DataFrame:
 
 def _network_scores(name:str, scores:DataFrame, expr, prepared, labels, known:dict, ks:tuple, seed:int)->dict:
     "Statistical and known-network scores of one score matrix, keys prefixed by `name`"
-    control = prepared.config["control"]
+    control = prepared.settings["control"]
     out = _prefixed(name, statistics_at_k(scores, expr, prepared.genes, labels, control, ks=ks, seed=seed))
     for network_name, edges in known.items():
         directed = edges.attrs.get("directed", True)
@@ -241,7 +241,7 @@ def grn_scores(
     n_bootstrap:int=200,    # draws for the intervals of model minus baseline; 0: none
 )->dict:                    # flat dotted keys
     "GRN statistics (CausalBench), known-network comparison and naive GRN baselines, with intervals"
-    control, nodes = prepared.config["control"], list(model.nodes[:model.n_g0])
+    control, nodes = prepared.settings["control"], list(model.nodes[:model.n_g0])
     counts, labels = split_counts(prepared, split)
     expr = log_normalize(counts)
     edges = model.grn(threshold=0.5, g0_only=True)

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['MAX_CHECKED_PERTURBATIONS', 'MEAN_MARGIN', 'effect_error', 'EffectCheck', 'adam_for', 'TrainingPlan', 'FitOptions',
-           'fit_module']
+           'fit_module', 'warm_start_step', 'Trained', 'train_step', 'match_step']
 
 # %% ../nbs/40_fit/44_train.ipynb #cc053372
 import math
@@ -132,7 +132,7 @@ MAX_CHECKED_PERTURBATIONS = 200   # perturbations scored by the "effects" monito
 
 def _checked_effects(prepared:PreparedData, seed:int)->pd.DataFrame|None:
     "Observed validation effects of the (at most MAX_CHECKED_PERTURBATIONS, seeded) perturbations the monitor checks"
-    control, labels = prepared.config["control"], prepared.labels[prepared.indices_of("val")]
+    control, labels = prepared.settings["control"], prepared.labels[prepared.indices_of("val")]
     perturbations = sorted(set(labels) - {control})
     if not (labels == control).any() or not perturbations:
         return None
@@ -143,7 +143,7 @@ def _validation_effects(prepared:PreparedData, seed:int)->tuple|None:
     "(dosage (T, P), observed effects (T, G)) of the validation cells for the effects monitor, or None"
     observed = _checked_effects(prepared, seed)
     if observed is None: return None
-    _, dosage = dosage_of(list(observed.index), prepared.nodes, prepared.config["control"], prepared.config["sep"])
+    _, dosage = dosage_of(list(observed.index), prepared.nodes, prepared.settings["control"], prepared.settings["sep"])
     return dosage, torch.tensor(observed.to_numpy(), dtype=torch.float32)
 
 def _monitor(config:Config, seed:int, prepared:PreparedData, control:ControlCells)->tuple:
@@ -195,19 +195,6 @@ def _resume_path(resume, out_dir:Path)->str|None:
     return str(path)
 
 # %% ../nbs/40_fit/44_train.ipynb #771ca97c
-def _training_plan(module:GPOVAEModule, prepared:PreparedData, config:Config, seed:int, control:ControlCells,
-                   fresh:bool)->tuple:
-    "(TrainingPlan, monitored metric); a fresh fit first warm-starts the GRN"
-    monitor, effect_check = _monitor(config, seed, prepared, control)
-    alignment = alignment_targets(prepared, own_gene_fit=config.own_gene_fit) \
-        if module.grn.n_sources is not None and config.lambda_grn > 0 else None
-    if alignment is not None and fresh and config.grn_warmup_steps > 0:
-        warm_start_grn(module, alignment, config.grn_warmup_steps, config.edge_cost, seed,
-                       restarts=config.grn_warmup_restarts)
-    plan = TrainingPlan(module, prepared.n_cells_per_node, prepared.n_train_cells(), prepared.n_artifact_train_cells(),
-                        prepared.node_gene_index >= 0, config, seed, effect_check, alignment)
-    return plan, monitor
-
 def _run_trainer(trainer:L.Trainer, plan:TrainingPlan, loaders:tuple, checkpoint:str|None)->float:
     "Fit; seconds taken"
     start = time.perf_counter()
@@ -241,19 +228,6 @@ def _history(trainer:L.Trainer, prepared:PreparedData, seconds:float, out_dir:Pa
                 final_score=float(trainer.callback_metrics.get(trainer.checkpoint_callback.monitor, math.nan)),
                 log=str(log))
 
-# %% ../nbs/40_fit/44_train.ipynb #94828edb
-def _finish(module:GPOVAEModule, prepared:PreparedData, config:Config, control:ControlCells, effect_check:EffectCheck|None,
-            seed:int)->dict:
-    "After training, on the CPU: match the seen effects, score the matched model's validation effects, fill the unseen rows"
-    module.cpu()
-    targets = shrunken_training_effects(prepared, seed=seed)[0] if config.seen_shrinkage else None
-    matching = match_seen_effects(module, prepared, control, config.effect_matching_steps, targets=targets)
-    if matching and effect_check is not None:    # the validation error of the final, matched model
-        matching["val_effects"] = effect_check.error(module, seed)
-    unseen = effects_of_unseen_nodes(module, prepared, config.unseen_guess, control, config.effect_matching_steps)
-    return {**{f"effect_matching_{k}": v for k, v in matching.items()},
-            **{f"unseen_matching_{k}": v for k, v in unseen.items()}}
-
 # %% ../nbs/40_fit/44_train.ipynb #70c1c272
 @dataclass(frozen=True)
 class FitOptions:
@@ -278,7 +252,7 @@ def fit_module(
     options:FitOptions|None=None, # how the fit runs; None: the defaults
     **changes,                    # fields of `FitOptions` on top of `options`, e.g. max_epochs=4
 )->dict:                          # the history of the fit (see `_history`)
-    "Train `module` on the training cells of `prepared` with Lightning and restore its best weights"
+    "Fit `module` to the training cells of `prepared` in three steps: `warm_start_step`, `train_step`, `match_step`"
     unknown = sorted(set(changes) - {f.name for f in fields(FitOptions)})
     if unknown:
         raise GPOVAEInputError(f"unknown fit option(s) {unknown}; use fields of FitOptions: {[f.name for f in fields(FitOptions)]}")
@@ -293,30 +267,71 @@ def fit_module(
 
 def _fit_seeded(module:GPOVAEModule, prepared:PreparedData, config:Config, seed:int, control:tuple|None,
                 options:FitOptions, out_dir:Path, temporary:bool, checkpoint:str|None)->dict:
-    "The work of `fit_module`, with the global generators seeded"
+    "The work of `fit_module`, with the global generators seeded: warm start, train, match"
     control = ControlCells(*control) if control is not None else control_cells(prepared, config.n_control_cells, seed)
+    with torch_threads(options.cpu_threads, module, config) as threads, reuse_freed_memory():
+        alignment = warm_start_step(module, prepared, config, seed, fresh=checkpoint is None)
+        trained = train_step(module, prepared, config, seed, control, alignment, options, out_dir, checkpoint)
+    with torch_threads(threads):
+        matching = match_step(trained, prepared, config, control, seed)
+    module.cpu()
+    if temporary and trained.trainer.is_global_zero:
+        shutil.rmtree(out_dir/"checkpoints", ignore_errors=True)    # weights are in the module; the log stays
+    history = _history(trained.trainer, prepared, trained.seconds, out_dir, trained.monitor, trained.log)
+    return _compare_with_mean(dict(history, cpu_threads=threads, **matching), prepared, seed)
+
+# %% ../nbs/40_fit/44_train.ipynb #a1b2c3d5
+def warm_start_step(module:GPOVAEModule, prepared:PreparedData, config:Config, seed:int,
+                    fresh:bool=True,              # False: a resumed fit, whose checkpoint has the weights
+                    )->dict|None:                 # `alignment_targets` for the `TrainingPlan`; None without GRN alignment
+    "Step 1 of a fit: the GRN's alignment targets; a fresh fit also warm-starts the GRN's direct effects on them"
+    if module.grn.n_sources is None or not config.lambda_grn > 0: return None
+    alignment = alignment_targets(prepared, own_gene_fit=config.own_gene_fit)
+    if fresh and config.grn_warmup_steps > 0:
+        warm_start_grn(module, alignment, config.grn_warmup_steps, config.edge_cost, seed,
+                       restarts=config.grn_warmup_restarts)
+    return alignment
+
+class Trained(NamedTuple):
+    "What `train_step` leaves for `match_step` and the history"
+    trainer: L.Trainer           # after the fit, with its checkpoint callback
+    plan: TrainingPlan           # holds the module, with the best epoch's weights
+    monitor: str                 # the metric early stopping followed
+    seconds: float               # time in Lightning's fit
+    log: Path                    # logs/metrics.csv
+    matching: dict|None          # what the restored best checkpoint records of its matching; None: not matched yet
+
+def train_step(module:GPOVAEModule, prepared:PreparedData, config:Config, seed:int, control:ControlCells,
+               alignment:dict|None, options:FitOptions, out_dir:Path, checkpoint:str|None)->Trained:
+    "Step 2 of a fit: train with Lightning (from `checkpoint` when resuming); the module then has the best epoch's weights"
     has_val = len(prepared.indices_of("val")) > 0
     loaders = (make_loader(prepared, "train", batch_size=config.batch_size, shuffle=True, seed=seed),
                make_loader(prepared, "val", batch_size=config.batch_size, shuffle=False) if has_val else None)
     log = out_dir/"logs"/"metrics.csv"
     earlier = pd.read_csv(log) if checkpoint and log.exists() else None
-    with torch_threads(options.cpu_threads, module, config) as threads, reuse_freed_memory():   # the GRN warm start too
-        plan, monitor = _training_plan(module, prepared, config, seed, control, fresh=checkpoint is None)
-        trainer = _trainer(config, out_dir, monitor, options.max_epochs or config.max_epochs, options.progress_bar,
-                           options.verbose, accelerator=options.accelerator, devices=options.devices,
-                           strategy=options.strategy, precision=options.precision)
-        seconds = _run_trainer(trainer, plan, loaders, checkpoint)
+    monitor, effect_check = _monitor(config, seed, prepared, control)
+    plan = TrainingPlan(module, prepared.n_cells_per_node, prepared.n_train_cells(), prepared.n_artifact_train_cells(),
+                        prepared.node_gene_index >= 0, config, seed, effect_check, alignment)
+    trainer = _trainer(config, out_dir, monitor, options.max_epochs or config.max_epochs, options.progress_bar,
+                       options.verbose, accelerator=options.accelerator, devices=options.devices,
+                       strategy=options.strategy, precision=options.precision)
+    seconds = _run_trainer(trainer, plan, loaders, checkpoint)
     if trainer.is_global_zero: _keep_earlier_log(log, earlier)
-    matching = _restore_best(trainer, plan)
-    if matching is None:                        # not matched yet (a fit that resumes without a better epoch was)
-        with torch_threads(threads):
-            matching = _finish(module, prepared, config, control, plan.effect_check, seed)
-        _keep_matched(trainer, plan, matching)
-    module.cpu()
-    if temporary and trainer.is_global_zero:
-        shutil.rmtree(out_dir/"checkpoints", ignore_errors=True)    # weights are in the module; the log stays
-    history = dict(_history(trainer, prepared, seconds, out_dir, monitor, log), cpu_threads=threads, **matching)
-    return _compare_with_mean(history, prepared, seed)
+    return Trained(trainer, plan, monitor, seconds, log, _restore_best(trainer, plan))
+
+def match_step(trained:Trained, prepared:PreparedData, config:Config, control:ControlCells, seed:int)->dict:
+    "Step 3 of a fit, on the CPU: match the seen effects, score the matched model, fill the unseen rows; keep it in `best.ckpt`"
+    if trained.matching is not None: return trained.matching   # the restored checkpoint was matched already
+    module, check = trained.plan.module.cpu(), trained.plan.effect_check
+    targets = shrunken_training_effects(prepared, seed=seed)[0] if config.seen_shrinkage else None
+    matching = match_seen_effects(module, prepared, control, config.effect_matching_steps, targets=targets)
+    if matching and check is not None:           # the validation error of the final, matched model
+        matching["val_effects"] = check.error(module, seed)
+    unseen = effects_of_unseen_nodes(module, prepared, config.unseen_guess, control, config.effect_matching_steps)
+    matching = {**{f"effect_matching_{k}": v for k, v in matching.items()},
+                **{f"unseen_matching_{k}": v for k, v in unseen.items()}}
+    _keep_matched(trained.trainer, trained.plan, matching)
+    return matching
 
 # %% ../nbs/40_fit/44_train.ipynb #4371b3c7
 MEAN_MARGIN = 1.05   # matched seen effects equal the training mean up to noise: warn only beyond 5% worse

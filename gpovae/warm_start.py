@@ -42,7 +42,7 @@ def control_cells(
     seed:int=0,
 )->ControlCells:
     "Up to `n_cells` training control cells, from which predictions start"
-    control = prepared.config["control"]
+    control = prepared.settings["control"]
     rows = np.flatnonzero((prepared.split == "train") & (prepared.labels == control))
     if len(rows) == 0:
         raise GPOVAEInputError("no control cells in the training split; predictions start from control cells, "
@@ -112,7 +112,7 @@ def _ridge_rows(features:np.ndarray, known:np.ndarray, values:np.ndarray, wanted
 
 def _trained_singles(prepared:PreparedData)->tuple:
     "(labels, node rows) of the single perturbations with training effects"
-    stats, sep = prepared.effect_statistics("train"), prepared.config["sep"]
+    stats, sep = prepared.effect_statistics("train"), prepared.settings["sep"]
     position = {node: i for i, node in enumerate(prepared.nodes)}
     singles = [label for label in stats["effect"].index if sep not in label]
     return singles, np.array([position[label] for label in singles], dtype=np.int64)
@@ -120,7 +120,7 @@ def _trained_singles(prepared:PreparedData)->tuple:
 def _fit_response_rates(module:GPOVAEModule, prepared:PreparedData, singles:list, rows:np.ndarray)->pd.Series:
     "Set the module's response rates from the training cells of `singles` (nodes without cells: the median) and return them"
     train, groups = prepared.indices_of("train"), prepared.groups()
-    rates = response_rates(prepared.row_reader(train), prepared.labels[train], prepared.config["control"],
+    rates = response_rates(prepared.row_reader(train), prepared.labels[train], prepared.settings["control"],
                            prepared.effect_statistics("train")["effect"].loc[singles], None if groups is None else groups[train])
     module.linear.response_prob[torch.as_tensor(rows)] = torch.as_tensor(rates.to_numpy(), dtype=torch.float32)
     module.linear.response_prob[prepared.n_cells_per_node == 0] = float(np.median(rates))
@@ -156,7 +156,7 @@ def alignment_targets(
         raise GPOVAEInputError(f"own_gene_fit={own_gene_fit!r}: use 'two_sided' or 'one_sided'")
     stats = prepared.effect_statistics("train")
     labels = list(stats["effect"].index)
-    _, dosage = dosage_of(labels, prepared.nodes, prepared.config["control"], prepared.config["sep"])
+    _, dosage = dosage_of(labels, prepared.nodes, prepared.settings["control"], prepared.settings["sep"])
     columns = np.flatnonzero(prepared.node_gene_index >= 0)
     genes = prepared.node_gene_index[columns]
     as_tensor = lambda frame: torch.as_tensor(frame.to_numpy()[:, genes], dtype=torch.float32)
@@ -241,7 +241,7 @@ def _matched_rows(target:torch.Tensor, effects:torch.Tensor, slopes:torch.Tensor
 def _match_rows(module:GPOVAEModule, prepared:PreparedData, labels:list, rows:np.ndarray, target:torch.Tensor,
                 control:ControlCells, n_steps:int, min_slope:float, max_move:float)->dict:
     "Move rows `rows` of the linear path by damped Newton steps until the predicted effects of `labels` match `target`"
-    _, dosage = dosage_of(labels, prepared.nodes, prepared.config["control"], prepared.config["sep"])
+    _, dosage = dosage_of(labels, prepared.nodes, prepared.settings["control"], prepared.settings["sep"])
     weight, rows = module.linear.weight, torch.as_tensor(rows)
     best = weight[rows].clone()
     effects, slopes = effect_slopes(module, *control, dosage)      # the slopes of the start serve every step
