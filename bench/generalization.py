@@ -16,7 +16,7 @@ import argparse
 
 import numpy as np
 from _common import parse_overrides, print_kind_table, write_results
-from screens import KINDS, QUICK, make_screen
+from screens import add_screen_arguments, make_screen, screen_size
 
 BASELINES = ("linear", "linear_control", "global_mean", "additive")
 MEASURED = ["CMTM6", "IFNGR2", "JAK2", "NFKBIA", "STAT1", "STAT2", "STAT3", "TNFRSF14", "UBE2L6"]
@@ -60,22 +60,15 @@ LEGEND = ("pearson_top20 on held-out cells (each perturbation's 20 genes of larg
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
+    add_screen_arguments(parser)
     parser.add_argument("--splits", nargs="+", default=["unseen", "unseen-combos"], choices=["unseen", "unseen-combos"])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--n-cells", type=int, default=8000)
-    parser.add_argument("--n-genes", type=int, default=300)
-    parser.add_argument("--n-perturbations", type=int, default=30)
-    parser.add_argument("--n-combos", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help=f"smaller screens: {QUICK}")
     parser.add_argument("--no-papalexi", action="store_true")
     parser.add_argument("--papalexi-seeds", type=int, nargs="+", default=[0], help="seeds of the Papalexi leave-one-out fits")
     parser.add_argument("--set", nargs="*", default=[], help="hyperparameter overrides NAME=VALUE (numbers or words)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", default="bench/results/generalization.json")
     args = parser.parse_args()
-    size = QUICK if args.quick else dict(n_cells=args.n_cells, n_genes=args.n_genes,
-                                         n_perturbations=args.n_perturbations, n_combos=args.n_combos)
+    size = screen_size(args)
     overrides = parse_overrides(args.set)
     jobs = [dict(kind=kind, split=split, seed=seed, size=size, holdout=None, overrides=overrides)
             for kind in args.kinds for split in args.splits for seed in args.seeds]

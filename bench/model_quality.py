@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 from _common import parse_overrides, print_kind_table, write_results
-from screens import KINDS, QUICK, grnboost2_network, make_screen
+from screens import add_screen_arguments, grnboost2_network, make_screen, screen_size
 
 CLASSICAL = ("effect_magnitude", "network_deconvolution", "modular_response")
 
@@ -94,13 +94,7 @@ LEGEND = ("model = pearson_top20 of the model on held-out cells (seen perturbati
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--n-cells", type=int, default=8000)
-    parser.add_argument("--n-genes", type=int, default=300)
-    parser.add_argument("--n-perturbations", type=int, default=30)
-    parser.add_argument("--n-combos", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help=f"smaller screens: {QUICK}")
+    add_screen_arguments(parser)
     parser.add_argument("--preset", default="small")
     parser.add_argument("--max-epochs", type=int, default=None, help="default: the preset's")
     parser.add_argument("--set", nargs="*", default=[], help="hyperparameter overrides NAME=VALUE (numbers or words)")
@@ -108,8 +102,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=2, help="screens fitted at once (one thread each)")
     parser.add_argument("--out", default="bench/results/model_quality.json")
     args = parser.parse_args()
-    size = QUICK if args.quick else dict(n_cells=args.n_cells, n_genes=args.n_genes,
-                                         n_perturbations=args.n_perturbations, n_combos=args.n_combos)
+    size = screen_size(args)
     overrides = parse_overrides(args.set)
     jobs = [dict(kind=kind, seed=seed, size=size, preset=args.preset, max_epochs=args.max_epochs,
                  overrides=overrides, no_grnboost=args.no_grnboost)

@@ -37,6 +37,23 @@ KINDS = {
 QUICK = dict(n_cells=3000, n_genes=200, n_perturbations=15, n_combos=3)
 
 
+
+def add_screen_arguments(parser):
+    "The options every grid bench shares: which kinds, which seeds and the size of the screens"
+    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--n-cells", type=int, default=8000)
+    parser.add_argument("--n-genes", type=int, default=300)
+    parser.add_argument("--n-perturbations", type=int, default=30)
+    parser.add_argument("--n-combos", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help=f"smaller screens: {QUICK}")
+
+
+def screen_size(args)->dict:
+    "The screen size the options of `add_screen_arguments` ask for"
+    return QUICK if args.quick else dict(n_cells=args.n_cells, n_genes=args.n_genes,
+                                         n_perturbations=args.n_perturbations, n_combos=args.n_combos)
+
 def _settings(kind:str, size:dict)->dict:
     "Keyword arguments of `simulate_perturbseq` for `kind` at `size`"
     from gpovae.simulate import REGIMES
