@@ -130,9 +130,8 @@ def _sampled_cells(model, prepared:PreparedData, perturbations:list, n_cells:int
         if list(cells.var_names) != list(prepared.genes):
             raise GPOVAEInputError("the sampled cells have other genes (or another gene order) than `prepared`; "
                                    "pass the PreparedData the model was fitted on")
-        labels = cells.obs["perturbation"].astype(str).to_numpy()
-        logged = _dense(log_normalize(cells.X))
-        out.update({t: transform(logged[labels == t]) for t in some})
+        labels = cells.obs["perturbation"].astype(str).to_numpy()    # normalised a perturbation at a time: no float64 copy of the block
+        out.update({t: transform(_dense(log_normalize(cells.X[labels == t]))) for t in some})
     return out
 
 def cell_scores(
