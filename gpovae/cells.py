@@ -94,8 +94,10 @@ def cell_baselines(
     settings:dict,         # {"seen": [...], "unseen": [...]} perturbations to predict
     max_cells:int=300,     # cells per predicted population
     seed:int=0,
-)->dict:                   # {name: {setting: {perturbation: (n, G) log-normalised cells}}}
+    transform=None,        # applied to each population as it is made (e.g. `pca.transform`), so only its result is kept
+)->dict:                   # {name: {setting: {perturbation: (n, G) log-normalised cells, or what `transform` makes of them}}}
     "Cells anyone can predict from the training split: control cells, the perturbation's training cells, control cells shifted by a mean effect"
+    keep = transform or (lambda cells: cells)
     control = prepared.settings["control"]
     controls = _logged_cells(prepared, "train", control, max_cells, seed)
     control_mean = _logged_cells(prepared, "train", control, 10 * max_cells, seed).mean(0)
@@ -105,10 +107,11 @@ def cell_baselines(
     out = {"control_cells": {}, "training_cells": {}, "mean_shift": {}}
     for setting, perturbations in settings.items():
         if not perturbations: continue
-        out["control_cells"][setting] = {t: controls for t in perturbations}
+        kept_controls = keep(controls)
+        out["control_cells"][setting] = {t: kept_controls for t in perturbations}
         if setting == "seen":
-            out["training_cells"][setting] = {t: _logged_cells(prepared, "train", t, max_cells, seed) for t in perturbations}
-        out["mean_shift"][setting] = {t: np.maximum(controls + shift.get(t, global_shift), 0) for t in perturbations}
+            out["training_cells"][setting] = {t: keep(_logged_cells(prepared, "train", t, max_cells, seed)) for t in perturbations}
+        out["mean_shift"][setting] = {t: keep(np.maximum(controls + shift.get(t, global_shift), 0)) for t in perturbations}
     return out
 
 # %% ../nbs/50_evaluate/52_cells.ipynb #13a60955
@@ -120,15 +123,20 @@ def _sampler(model, prepared:PreparedData):
         raise GPOVAEInputError(f"cell_scores needs a fitted GPOVAE or a function like GPOVAE.sample, got {type(model).__name__}")
     return model
 
-def _sampled_cells(sample, prepared:PreparedData, perturbations:list, n_cells:int, seed:int)->dict:
-    "{perturbation: (n, G) log-normalised cells} drawn by `sample(perturbations, n_cells=, seed=)`"
-    cells = sample(perturbations, n_cells=n_cells, seed=seed)
-    if list(cells.var_names) != list(prepared.genes):
-        raise GPOVAEInputError("the sampled cells have other genes (or another gene order) than `prepared`; "
-                               "pass the PreparedData the model was fitted on")
-    labels = cells.obs["perturbation"].astype(str).to_numpy()
-    logged = _dense(log_normalize(cells.X))
-    return {t: logged[labels == t] for t in perturbations}
+_SAMPLE_BLOCK = 2**27   # values (cells x genes) sampled at once: about 512 MB of counts, whatever the screen's size
+
+def _sampled_cells(sample, prepared:PreparedData, perturbations:list, n_cells:int, seed:int, transform)->dict:
+    "{perturbation: `transform` of its (n, G) log-normalised cells} drawn by `sample(perturbations, n_cells=, seed=)` a block of perturbations at a time (block k with seed + k, so blocks draw independently)"
+    out, block = {}, max(1, _SAMPLE_BLOCK // (n_cells * prepared.n_genes))
+    for first in range(0, len(perturbations), block):
+        some = perturbations[first:first + block]
+        cells = sample(some, n_cells=n_cells, seed=seed + first // block)
+        if list(cells.var_names) != list(prepared.genes):
+            raise GPOVAEInputError("the sampled cells have other genes (or another gene order) than `prepared`; "
+                                   "pass the PreparedData the model was fitted on")
+        labels = cells.obs["perturbation"].astype(str).to_numpy()    # normalised a perturbation at a time: no float64 copy of the block
+        out.update({t: transform(_dense(log_normalize(cells.X[labels == t]))) for t in some})
+    return out
 
 def cell_scores(
     model,                  # a fitted `GPOVAE` (sampled with start_cells=prepared), or any function f(perturbations, n_cells=, seed=) -> AnnData like `GPOVAE.sample`
@@ -146,16 +154,15 @@ def cell_scores(
     if not settings:
         return {}
     pca = cell_embedding(prepared, n_pcs, seed=seed)
-    evaluated = sorted({t for v in settings.values() for t in v})
     everything = sorted(set(prepared.labels[prepared.indices_of(split)]) - {prepared.settings["control"]})
     observed = {t: pca.transform(_logged_cells(prepared, split, t, max_cells, seed)) for t in everything}
-    predictions = {"": {s: _sampled_cells(sample, prepared, v, max_cells, seed) for s, v in settings.items()}}
-    predictions.update({f"baseline.{name}.": made for name, made in cell_baselines(prepared, settings, max_cells, seed).items()})
+    embedded = {"": {s: _sampled_cells(sample, prepared, v, max_cells, seed, pca.transform) for s, v in settings.items()}}
+    embedded.update({f"baseline.{name}.": made for name, made in
+                     cell_baselines(prepared, settings, max_cells, seed, pca.transform).items()})
     out = {}
-    for prefix, by_setting in predictions.items():
+    for prefix, by_setting in embedded.items():
         for setting, cells in by_setting.items():
-            embedded = {t: pca.transform(x) for t, x in cells.items()}
-            distance, discrimination = population_scores(embedded, observed)
+            distance, discrimination = population_scores(cells, observed)
             out[f"{prefix}cells.{setting}.energy_distance"] = distance
             out[f"{prefix}cells.{setting}.discrimination"] = discrimination
     return out

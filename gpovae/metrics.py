@@ -303,11 +303,12 @@ def _test_pairs(expr, column:dict, groups:dict, control_rows:np.ndarray, pairs:l
     distances = np.zeros(len(pairs))
     by_source = {}
     for i, (a, b) in enumerate(pairs): by_source.setdefault(a, []).append(i)
-    control_cells = expr[control_rows]
+    needed = sorted({column[b] for _, b in pairs})    # once: a column of a sparse matrix costs a pass over all of it
+    control_cells, position = dense_rows(expr, control_rows, needed, dtype=float), {j: i for i, j in enumerate(needed)}
     for a, idx in by_source.items():
         cols = [column[pairs[i][1]] for i in idx]
         perturbed = dense_rows(expr, groups[a], cols, dtype=float)
-        control = dense_rows(control_cells, None, cols, dtype=float)
+        control = control_cells[:, [position[j] for j in cols]]
         pvalues[idx] = mannwhitneyu(perturbed, control, alternative="two-sided", axis=0).pvalue
         distances[idx] = [wasserstein_distance(perturbed[:, j], control[:, j]) for j in range(len(cols))]
     if np.isnan(pvalues).any(): logger.warning(f"{int(np.isnan(pvalues).sum())} Mann-Whitney tests gave NaN; counted as not significant")

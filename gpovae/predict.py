@@ -74,12 +74,18 @@ def _expected_small_counts(px, cols:slice, value:torch.Tensor)->torch.Tensor:
     else:                                   # p(k) = p(k - 1) q (k - 1 + theta) / k, q = sigmoid(logits)
         theta, logits = px.total_count[..., cols], px.logits[..., cols]
         q = torch.sigmoid(logits)
-        p, ratio = torch.exp(theta * F.logsigmoid(-logits)), lambda k: q * ((k - 1 + theta) / k)
+        p = torch.exp(theta * F.logsigmoid(-logits))
+        theta = _unbroadcast(theta)         # a per-gene theta: (k - 1 + theta) / k once per gene, not per cell
+        ratio = lambda k: q * ((k - 1 + theta) / k)
     total = p * value[0]
     for k in range(1, len(value)):
-        p = p * ratio(k)
-        total = total + p * value[k]
+        p.mul_(ratio(k))
+        total.add_(p * value[k])
     return total
+
+def _unbroadcast(x:torch.Tensor)->torch.Tensor:
+    "`x` with every broadcast dimension (stride 0) cut to length 1: the same values for broadcasting, computed once"
+    return x[tuple(slice(0, 1) if stride == 0 and size > 1 else slice(None) for stride, size in zip(x.stride(), x.shape))]
 
 def _expected_cells(px, library:torch.Tensor, responding:torch.Tensor|None=None)->torch.Tensor:
     "`_expected_log2_normalized` of each cell; for a `ResponseMixture`, weighted by each cell's chance to respond"

@@ -236,13 +236,15 @@ def _node_expression(adata:ad.AnnData, rows:np.ndarray, layer:str|None, columns:
     return out
 
 class _StepTimer:
-    "Record the seconds of each named step: `with timer('qc'): ...`"
+    "Record the seconds of each named step: `with timer('qc'): ...`; torch's thread count is the same after a step as before"
     def __init__(self): self.seconds = {}
     def __call__(self, step:str):
         self.step = step
         return self
-    def __enter__(self): self.start = time.perf_counter()
-    def __exit__(self, *exc): self.seconds[self.step] = round(time.perf_counter() - self.start, 3)
+    def __enter__(self): self.start, self.threads = time.perf_counter(), torch.get_num_threads()
+    def __exit__(self, *exc):
+        self.seconds[self.step] = round(time.perf_counter() - self.start, 3)
+        torch.set_num_threads(self.threads)   # scanpy's numba-parallel QC sets OpenMP's count, which torch shares, to every core
 
 # %% ../nbs/20_data/24_prepared.ipynb #c8b7d159
 _SPLITS = ("random", "unseen", "unseen-combos")

@@ -7,6 +7,7 @@ __all__ = ['INTERVAL_PERCENTILES', 'training_effects', 'perturbation_settings', 
            'effect_scores', 'grn_scores', 'heldout_iwelbo', 'evaluate']
 
 # %% ../nbs/50_evaluate/53_scoring.ipynb #472d1a73
+import functools
 import json
 import math
 from pathlib import Path
@@ -157,15 +158,15 @@ def _cannot_predict(setting:str, perturbations:list, train_effects:DataFrame, se
                                "own, so the sum of the single effects is not known")
     return reasons
 
-def _baselines(setting:str, perturbations:list, train_effects:DataFrame, embeddings:DataFrame, sep:str)->dict:
-    "Baseline predictions that apply to `setting`, by name; a baseline that cannot predict is left out with a note"
+def _baselines(setting:str, perturbations:list, train_effects:DataFrame, embeddings, sep:str)->dict:
+    "Baseline predictions that apply to `setting`, by name (`embeddings()`: the gene embeddings, made when needed); a baseline that cannot predict is left out with a note"
     singles = train_effects.loc[[l for l in train_effects.index if sep not in l]]
     makers = {"global_mean": lambda: global_mean_baseline(train_effects, perturbations)}
     if setting == "seen":
         makers["perturbation_mean"] = lambda: perturbation_mean_baseline(train_effects, perturbations)
     else:
         makers["linear"] = lambda: linear_pca_baseline(train_effects, perturbations, sep=sep)
-        makers["linear_control"] = lambda: linear_baseline(train_effects, embeddings, perturbations, sep=sep)
+        makers["linear_control"] = lambda: linear_baseline(train_effects, embeddings(), perturbations, sep=sep)
     if setting == "combos":
         makers["additive"] = lambda: additive_baseline(singles, perturbations, sep=sep)
     predictions, reasons = {}, _cannot_predict(setting, perturbations, train_effects, sep)
@@ -191,7 +192,8 @@ def effect_scores(
     observed = observed_effects(prepared, split)
     train_counts, train_labels, train_effects = training if training is not None else training_effects(prepared)
     controls = train_counts[train_labels == prepared.settings["control"]]
-    embeddings = embed_genes(DataFrame(log_normalize(controls).toarray(), columns=prepared.genes))
+    # the SVD of the training control cells (cells x genes), only for the linear_control baseline of unseen perturbations
+    embeddings = functools.cache(lambda: embed_genes(DataFrame(log_normalize(controls).toarray(), columns=prepared.genes)))
     out = {}
     for setting, perturbations in perturbation_settings(prepared, split).items():
         if not perturbations: continue
