@@ -16,7 +16,7 @@ from torch.distributions import Bernoulli, Distribution, Normal
 
 from .config import LIKELIHOODS, VARIANTS, Config
 from .core import KEYS, GPOVAEInputError
-from .grn import GRNLayer, start_edge_probability
+from .grn import DENSE_START, GRNLayer, start_edge_probability
 from .kernels import Linear, linear, matmul
 from .likelihoods import ResponseMixture, cell_log_prob, make_likelihood
 
@@ -283,7 +283,7 @@ class GPOVAEModule(nn.Module):
         self.register_buffer("x_loc", torch.zeros(n_genes) if x_loc is None else torch.as_tensor(x_loc).float())
         self.register_buffer("x_scale", torch.ones(n_genes) if x_scale is None else torch.as_tensor(x_scale).float())
         if init_mask_prob is None:
-            init_mask_prob = start_edge_probability(n_sources) if variant == "gpo" and n_sources else 0.5
+            init_mask_prob = start_edge_probability(n_sources) if variant == "gpo" and n_sources else DENSE_START
         self.grn = GRNLayer(n_nodes, self.n_pert_latent, init_prob=init_mask_prob, prior_adjacency=prior_adjacency,
                             n_sources=n_sources if variant == "gpo" else None)
         self.linear = LinearEffects(n_nodes, n_genes, response_mixture) if linear_effects else None
