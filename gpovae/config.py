@@ -103,6 +103,8 @@ class Config(_LossSettings):
                                             "published", "training")
     gradient_clip: float = _setting(100., "gradient norm clipping", "training", interval="(0, inf)")
     patience: int = _setting(30, "epochs without improvement before early stopping", "training", interval="[0, inf)")
+    patience_steps: int = _setting(1000, "patience and min_epochs count at most the epochs that hold this many "
+                                   "training steps (a large screen has long epochs)", "training", interval="[1, inf)")
     min_epochs: int = _setting(10, "epochs before early stopping may stop", "training", interval="[0, inf)")
     max_epochs: int = _setting(2000, "most epochs", "training", interval="[1, inf)")
     monitor: str = _setting("effects", "what early stopping follows: effects (validation effect error), "
