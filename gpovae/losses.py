@@ -145,6 +145,13 @@ def sparsity(module:GPOVAEModule)->Tensor:
     return torch.sigmoid(W).mean() if module.variant == "gpo" else W.new_zeros(())
 
 # %% ../nbs/30_torch/33_losses.ipynb #a5ab1de1
+def _row_subset(targets:dict, max_rows:int|None, generator=None)->dict:
+    "`targets` with at most `max_rows` of its perturbations (rows), drawn at random; all of them when they are fewer"
+    n_targets = len(targets["dosage"])
+    if max_rows is None or n_targets <= max_rows: return targets
+    rows = torch.randperm(n_targets, generator=generator)[:max_rows].sort().values.to(targets["dosage"].device)
+    return {key: value if key == "columns" else value.index_select(0, rows) for key, value in targets.items()}
+
 def total_effect_alignment(
     module:GPOVAEModule,       # a gpo module whose GRN has direct-effect strengths (n_sources)
     targets:dict,              # dosage (T, P), effect and se (T, J) on the measured node genes, columns (J,) node index
@@ -152,11 +159,14 @@ def total_effect_alignment(
     n_particles:int=1,         # mask samples
     generator=None,
     huber_delta:float=2.,      # Huber threshold on the z-scale
+    max_rows:int|None=None,    # fit at most this many perturbations (a random subset, reweighted); None: all
 )->Tensor:                     # scalar
     "Robust z-scale fit of the signed training effects by total effects through the GRN, plus a price per edge"
     grn = module.grn
     W, n = grn.mask_logits, grn.n_sources
     mask = sample_mask(W, module.temperature, n_particles, generator, n_rows=n)   # (S, n_sources, P); other rows are sinks
+    n_targets = len(targets["dosage"])
+    targets = _row_subset(targets, max_rows, generator)
     shocks = targets["dosage"].to(W.dtype) * grn.shocks()                         # (T, P)
     predicted = total_effects(grn.direct_effects(mask, sources_only=True), shocks.expand(n_particles, *shocks.shape))
     z = (targets["effect"] - predicted.index_select(-1, targets["columns"])) / targets["se"]   # backward: index_add, not index_put
@@ -165,7 +175,7 @@ def total_effect_alignment(
     fit = F.huber_loss(z, torch.zeros_like(z), delta=huber_delta, reduction="none").sum((-2, -1)).mean()
     priced = (1 - grn.prior[:n]).fill_diagonal_(0.)                              # prior edges and self-loops are free
     n_edges = (torch.sigmoid(W[:grn.n_sources]) * priced).sum()
-    return (fit + edge_cost * n_edges) / z[0].numel()
+    return (fit * (n_targets / len(z[0])) + edge_cost * n_edges) / (n_targets * z.shape[-1])
 
 # %% ../nbs/30_torch/33_losses.ipynb #cf191610
 @dataclass
@@ -195,6 +205,7 @@ def compute_losses(
     max_zero_rows:int|None,           # subsample rows with N_t = 0 (see plated_global); None: all
     grn_objective:str,                # "total_effect" (needs `alignment_targets`) or "paper" (K-hop L1 on delta)
     edge_cost:float,                  # rho of `total_effect_alignment`
+    max_alignment_rows:int|None,      # perturbations per step in `total_effect_alignment`; None: all
     alpha:float|None=None,            # recon weight of good cells; None = artifact fraction of the batch
     node_measured:Tensor|None=None,   # (P,) bool for the GRN alignment; None = all measured
     alignment_targets:dict|None=None, # training effects for `total_effect_alignment`
@@ -218,7 +229,8 @@ def compute_losses(
         if grn_objective == "paper":
             grn = grn_alignment(module, batch, q_samples["rows"], fc_threshold, n_hops, node_measured)
         elif alignment_targets is not None:
-            grn = total_effect_alignment(module, alignment_targets, edge_cost, n_particles, generator)
+            grn = total_effect_alignment(module, alignment_targets, edge_cost, n_particles, generator,
+                                         max_rows=max_alignment_rows)
     sparse = sparsity(module) if lambda_sparsity > 0 else zero
     total = recon + kl + plated + beta_cf * cf + lambda_grn * grn + lambda_sparsity * sparse
     return LossTerms(recon, kl, plated, cf, grn, sparse, total)
