@@ -82,9 +82,9 @@ class _LossSettings(_ModelSettings):
     alpha: float|None = _setting(None, "reconstruction weight of good cells against artifact cells "
                                  "(default: the artifact fraction of the training cells)", "losses",
                                  interval="[0, 1]")
-    max_alignment_rows: int|None = _setting(256, "at most this many perturbations, drawn at random, in each step's "
-                                            "total-effect fit of the GRN (a large screen's GRN fit is most of a step); "
-                                            "None: all", "losses", interval="[1, inf)")
+    max_alignment_rows: int|None = _setting(256, "at most this many perturbations, drawn at random, in each training "
+                                            "step's total-effect fit of the GRN (on a large screen that fit is most of a "
+                                            "step; the warm start fits all); None: all", "losses", interval="[1, inf)")
     max_zero_rows: int|None = _setting(None, "at most this many nodes without training cells in each step's "
                                        "plated prior (default: all)", "losses", interval="[0, inf)")
     grn_objective: str = _setting("total_effect", "how the GRN is fitted: total_effect (signed training effects) "
