@@ -186,10 +186,16 @@ def _fit_alignment(module:GPOVAEModule, targets:dict, steps:int, edge_cost:float
 
 @torch.no_grad()
 def alignment_score(module:GPOVAEModule, targets:dict, edge_cost:float=Config.edge_cost, n_particles:int=64,
-                    seed:int=0)->float:
+                    seed:int=0,
+                    max_elements:int=2**26,  # entries of (samples x perturbations or sources x nodes) evaluated at once
+                    )->float:
     "The total-effect alignment loss averaged over many mask samples, the same samples for every call with one seed"
-    return float(total_effect_alignment(module, targets, n_particles=n_particles, edge_cost=edge_cost,
-                                        generator=torch.Generator().manual_seed(seed)))
+    generator = torch.Generator().manual_seed(seed)
+    per_sample = max(len(targets["dosage"]), module.grn.n_sources) * module.grn.mask_logits.shape[1]
+    chunk = max(1, min(n_particles, max_elements // per_sample))    # a genome-scale GRN: a few samples at a time
+    sizes = [min(chunk, n_particles - first) for first in range(0, n_particles, chunk)]
+    return sum(size * float(total_effect_alignment(module, targets, n_particles=size, edge_cost=edge_cost,
+                                                   generator=generator)) for size in sizes) / n_particles
 
 def warm_start_grn(
     module:GPOVAEModule,   # a gpo module with a total-effect GRN
