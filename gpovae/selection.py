@@ -142,8 +142,8 @@ def _target_expression(adata:AnnData, labels:np.ndarray, control:str, layer:str|
     columns = genes.get_indexer(targets)
     expression = np.zeros((adata.n_obs, len(targets)), dtype=np.float32)
     for start, block in _row_blocks(adata, layer):
-        normalized = log_normalize(block)
-        expression[start:start + block.shape[0]] = normalized[:, columns].toarray() if sp.issparse(normalized) else normalized[:, columns]
+        normalized = log_normalize(block, columns=columns)
+        expression[start:start + block.shape[0]] = normalized.toarray() if sp.issparse(normalized) else normalized
     return expression, targets
 
 # %% ../nbs/20_data/22_selection.ipynb #2a347fbd
