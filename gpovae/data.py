@@ -281,7 +281,7 @@ def _scrublet(adata:AnnData, layer:str|None, batches:np.ndarray, chunk:int, seed
             part = np.sort(part)
             piece = AnnData(sp.csr_matrix(read_rows(adata, part, layer), dtype=np.float32))
             keep = np.asarray((piece.X > 0).sum(axis=1)).ravel() >= 3
-            piece = piece[keep].copy()
+            if not keep.all(): piece = piece[keep].copy()    # a copy only when a cell is dropped
             n_pcs = min(30, piece.n_obs - 1, _n_scrublet_genes(piece) - 1) if piece.n_obs >= 100 else 0
             if n_pcs < 2:
                 logger.warning(f"doublets: skipped {len(part)} cells of batch {batch!r} (scrublet needs >= 100 cells and >= 3 variable genes)")
