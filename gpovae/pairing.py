@@ -234,7 +234,7 @@ def compute_delta(
         raise GPOVAEInputError("`pair_pos` holds positions outside [-1, N); convert stored names with `names_to_pairs`")
     delta = np.zeros(lognorm_nodes.shape, dtype=np.float32)
     cells = np.flatnonzero(pair_pos >= 0)
-    for chunk in np.array_split(cells, max(1, len(cells) // 20000)):
+    for chunk in np.array_split(cells, max(1, len(cells) // 4000)):
         delta[chunk] = np.abs(dense_rows(lognorm_nodes, chunk) - dense_rows(lognorm_nodes, pair_pos[chunk]))
     return delta
 

@@ -318,8 +318,11 @@ def _pairs_and_delta(timer, work, adata_rows, layer, node_gene_index, labels, co
         expr = _node_expression(work, adata_rows, layer, node_gene_index[measured], chunk_size)
         pair_pos = pair_controls(expr, labels, control, cell_split, groups=groups, method=pairing, seed=seed)
     with timer("delta"):
-        delta = np.zeros((len(labels), len(node_gene_index)), dtype=np.float32)
-        delta[:, measured] = compute_delta(expr, pair_pos)
+        delta = compute_delta(expr, pair_pos)
+        del expr                                    # N x P floats, like delta: not both held longer than needed
+        if not measured.all():
+            delta, measured_delta = np.zeros((len(labels), len(node_gene_index)), dtype=np.float32), delta
+            delta[:, measured] = measured_delta
     return pair_pos, delta
 
 def _references_and_effects(timer, work, adata_rows, layer, backed, labels, artifact, cell_split, groups, control,
