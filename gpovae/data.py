@@ -83,15 +83,30 @@ def read_rows(
     rows = np.asarray(rows, dtype=np.int64)
     unique, inverse = np.unique(rows, return_inverse=True)
     matrix = count_matrix(adata, layer)
-    blocks = [sp.csr_matrix(matrix[unique[i:i + chunk_size]], dtype=np.float32) for i in range(0, len(unique), chunk_size)]
+    blocks = [sp.csr_matrix(matrix[_as_slice(unique[i:i + chunk_size])], dtype=np.float32)
+              for i in range(0, len(unique), chunk_size)]
     if not blocks: return sp.csr_matrix((0, adata.n_vars), dtype=np.float32)
-    return sp.vstack(blocks, format="csr")[inverse]
+    out = blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
+    return out if len(unique) == len(rows) and (unique == rows).all() else out[inverse]   # no copy when in order
+
+def _as_slice(rows:np.ndarray):
+    "Sorted unique `rows` as a slice when they are consecutive (read at once, no index array), else as they are"
+    return slice(int(rows[0]), int(rows[-1]) + 1) if rows[-1] - rows[0] + 1 == len(rows) else rows
+
+def _stored_values(adata:AnnData, layer:str|None, chunk_size:int):
+    "Yield the stored values of X or `layer` a block at a time: slices of an in-memory CSR/CSC's data (no copy), else row blocks"
+    matrix = count_matrix(adata, layer)
+    if sp.issparse(matrix) and hasattr(matrix, "indptr"):
+        step = chunk_size * 1_000
+        for start in range(0, int(matrix.indptr[-1]), step): yield matrix.data[start:min(start + step, int(matrix.indptr[-1]))]
+        return
+    for _, block in _row_blocks(adata, layer, chunk_size):
+        yield block.data if sp.issparse(block) else np.asarray(block).ravel()
 
 def _value_problems(adata:AnnData, layer:str|None, chunk_size:int)->tuple[int, int, int]:
     "Counts of non-finite, negative and non-integer stored values, block by block"
     n_bad = n_negative = n_fraction = 0
-    for _, block in _row_blocks(adata, layer, chunk_size):
-        values = block.data if sp.issparse(block) else np.asarray(block).ravel()
+    for values in _stored_values(adata, layer, chunk_size):
         finite = np.isfinite(values)
         n_bad += int((~finite).sum())
         values = values[finite]
@@ -200,21 +215,24 @@ def log_normalize(
     X, # (N, G) counts, scipy sparse or dense
     target_sum:float=1e4, # s: counts per cell after scaling
     base:float|None=None, # base of the logarithm; None: natural log
+    columns=None, # only these columns (positions), still normalised by the sums of whole rows; None: all
 ): # (N, G) log(1 + s * x / rowsum), CSR if X is sparse, else ndarray
     "log(1 + normalize_total(X)) for sparse (stays sparse) or dense matrices, natural or in `base`"
-    logged = _log1p_normalized(X, target_sum)
+    logged = _log1p_normalized(X, target_sum, columns)
     return logged if base is None else logged / np.log(base)
 
-def _log1p_normalized(X, target_sum:float):
+def _log1p_normalized(X, target_sum:float, columns=None):
     if sp.issparse(X):
-        X = sp.csr_matrix(X, dtype=np.float32 if X.dtype.kind != "f" else X.dtype, copy=True)
+        X = sp.csr_matrix(X, dtype=np.float32 if X.dtype.kind != "f" else X.dtype, copy=columns is None)
         totals = np.asarray(X.sum(axis=1)).ravel()
+        if columns is not None: X = X[:, columns]       # a new matrix: the caller's is never changed
         scale = np.divide(target_sum, totals, out=np.zeros_like(totals, dtype=np.float64), where=totals > 0)
         X.data = np.log1p(X.data * np.repeat(scale, np.diff(X.indptr))).astype(X.dtype)
         return X
     X = np.asarray(X)
     X = X.astype(X.dtype if X.dtype.kind == "f" else np.float32)
     totals = X.sum(axis=1, keepdims=True)
+    if columns is not None: X = X[:, columns]
     scale = np.divide(target_sum, totals, out=np.zeros_like(totals, dtype=np.float64), where=totals > 0)
     return np.log1p(X * scale).astype(X.dtype)
 
@@ -226,7 +244,7 @@ def _gene_groups(symbols:pd.Index)->pd.DataFrame:
                          "ribo": upper.str.match(r"^RP[SL]").to_numpy(),
                          "hb": upper.str.match(r"^HB(?!P)").to_numpy()}, index=symbols)
 
-def _qc_metrics(adata:AnnData, layer:str|None, symbols:pd.Index, chunk_size:int=10_000)->pd.DataFrame:
+def _qc_metrics(adata:AnnData, layer:str|None, symbols:pd.Index, chunk_size:int=2_000)->pd.DataFrame:
     "scanpy QC metrics per cell, block by block"
     groups = _gene_groups(symbols)
     frames = []
@@ -263,7 +281,7 @@ def _scrublet(adata:AnnData, layer:str|None, batches:np.ndarray, chunk:int, seed
             part = np.sort(part)
             piece = AnnData(sp.csr_matrix(read_rows(adata, part, layer), dtype=np.float32))
             keep = np.asarray((piece.X > 0).sum(axis=1)).ravel() >= 3
-            piece = piece[keep].copy()
+            if not keep.all(): piece = piece[keep].copy()    # a copy only when a cell is dropped
             n_pcs = min(30, piece.n_obs - 1, _n_scrublet_genes(piece) - 1) if piece.n_obs >= 100 else 0
             if n_pcs < 2:
                 logger.warning(f"doublets: skipped {len(part)} cells of batch {batch!r} (scrublet needs >= 100 cells and >= 3 variable genes)")

@@ -35,27 +35,45 @@ def pseudobulk_effects(
     return table.drop(index=control) - table.loc[control]
 
 # %% ../nbs/20_data/21_effects.ipynb #1d5b4047
-def _label_sums(X, labels:np.ndarray, groups:np.ndarray, group_names:list, names:list, chunk_size:int)->dict:
-    "Per group and label: cell counts and sums of log2 values, their squares and proportions, one row block at a time"
-    sums = {key: np.zeros((len(group_names), len(names), X.shape[1])) for key in ("values", "squares", "prop")}
-    n = np.zeros((len(group_names), len(names)))
-    group_codes, label_codes = pd.Index(group_names).get_indexer(groups), pd.Index(names).get_indexer(labels)
+def _key_blocks(keys:np.ndarray, block_rows:int)->list:
+    "Slices of sorted `keys` holding whole keys, about `block_rows` long (a longer key alone)"
+    edges = np.concatenate([[0], np.flatnonzero(np.diff(keys)) + 1, [len(keys)]])
+    blocks, begin = [], 0
+    for edge, following in zip(edges[1:-1], edges[2:]):
+        if following - begin > block_rows:
+            blocks.append(slice(begin, edge))
+            begin = edge
+    return blocks + [slice(begin, len(keys))] if len(keys) else blocks
+
+def _log_parts(counts)->dict:
+    "log2 CP10k + 1 values, their squares and the proportions (CP10k / 1e4) of some rows of counts"
+    logged = log_normalize(counts)
+    values = logged / np.log(2)
+    return {"values": values, "squares": values.multiply(values) if sp.issparse(values) else values * values,
+            "prop": logged.expm1() if sp.issparse(logged) else np.expm1(logged)}
+
+def _label_sums(X, labels:np.ndarray, groups:np.ndarray, group_names:list, names:list, chunk_size:int,
+                block_rows:int)->dict:
+    "Per group and label: cell counts and sums of log2 values, their squares and proportions (summed per chunk of rows, read a block at a time)"
+    n_keys, label_codes = len(group_names) * len(names), pd.Index(names).get_indexer(labels)
+    keys = np.where(label_codes >= 0, pd.Index(group_names).get_indexer(groups) * len(names) + label_codes, -1)
+    sums = {key: np.zeros((n_keys, X.shape[1])) for key in ("values", "squares", "prop")}
+    n = np.zeros(n_keys)
     for start in range(0, len(labels), chunk_size):
         rows = np.arange(start, min(start + chunk_size, len(labels)))
-        logged = log_normalize(X[rows])
-        values = logged / np.log(2)
-        parts = {"values": values, "squares": values.multiply(values) if sp.issparse(values) else values * values,
-                 "prop": logged.expm1() if sp.issparse(logged) else np.expm1(logged)}
-        chunk_groups, chunk_labels = group_codes[rows], label_codes[rows]
-        for g in range(len(group_names)):
-            keep = np.flatnonzero((chunk_groups == g) & (chunk_labels >= 0))
-            if len(keep) == 0: continue
-            indicator = sp.csr_matrix((np.ones(len(keep)), (chunk_labels[keep], keep)), shape=(len(names), len(rows)))
-            n[g] += np.asarray(indicator.sum(axis=1)).ravel()
-            for key, part in parts.items():
+        rows = rows[keys[rows] >= 0]
+        rows = rows[np.argsort(keys[rows], kind="stable")]   # each (group, label) of the chunk together, in row order
+        for block in _key_blocks(keys[rows], block_rows):     # whole keys: each sum is that of the whole chunk
+            cells = rows[block]
+            present, inverse, counts = np.unique(keys[cells], return_inverse=True, return_counts=True)
+            indicator = sp.csr_matrix((np.ones(len(cells)), (inverse.ravel(), np.arange(len(cells)))),
+                                      shape=(len(present), len(cells)))
+            n[present] += counts
+            for key, part in _log_parts(X[cells]).items():
                 product = indicator @ part
-                sums[key][g] += product.toarray() if sp.issparse(product) else np.asarray(product, dtype=np.float64)
-    return dict(sums, n=n)
+                sums[key][present] += product.toarray() if sp.issparse(product) else np.asarray(product, dtype=np.float64)
+    shape = (len(group_names), len(names), X.shape[1])
+    return dict({key: value.reshape(shape) for key, value in sums.items()}, n=n.reshape(shape[:2]))
 
 def _moments(sums:dict, g:int, rows)->tuple:
     "(n, mean, variance, mean proportion) of group `g` for the label rows `rows`"
@@ -72,7 +90,8 @@ def effect_statistics(
     genes:list,             # (G,) column names
     groups:np.ndarray|None=None, # (N,) batch / replicate of each cell: effects are taken within groups
     pseudocount:float=1.,   # added to mean CP10k before the log ratio (shrinks ratios of rare genes)
-    chunk_size:int=20_000,  # rows normalised at a time: memory grows with this, not with the number of cells
+    chunk_size:int=20_000,  # rows whose values are summed together before they join the totals
+    block_rows:int=2_000,   # rows read and normalised at a time (whole labels of a chunk): memory grows with this
 )->dict:                    # DataFrames (perturbations x genes): effect, se, log_ratio; Series n_cells
     "Signed pseudobulk effects within groups, their standard errors and log2 ratios of mean expression"
     labels = np.asarray(labels).astype(str)
@@ -85,7 +104,7 @@ def effect_statistics(
     if not names or control not in labels:
         raise GPOVAEInputError(f"effects need control cells labelled {control!r} and perturbed cells among these cells")
     group_names = list(np.unique(groups))
-    sums = _label_sums(X, labels, groups, group_names, [control] + names, chunk_size)
+    sums = _label_sums(X, labels, groups, group_names, [control] + names, chunk_size, block_rows)
     shape = (len(names), len(genes))
     weight, effect, variance, ratio = np.zeros(len(names)), np.zeros(shape), np.zeros(shape), np.zeros(shape)
     for g, group in enumerate(group_names):
@@ -110,7 +129,6 @@ def effect_statistics(
     frame = lambda a: pd.DataFrame(a[usable], index=names, columns=list(genes))
     return {"effect": frame(effect / np.maximum(weight, 1)[:, None]), "se": frame(np.sqrt(variance) / np.maximum(weight, 1)[:, None]),
             "log_ratio": frame(ratio / np.maximum(weight, 1)[:, None]), "n_cells": pd.Series(w.ravel().astype(int), index=names)}
-
 
 # %% ../nbs/20_data/21_effects.ipynb #133f66d0
 def _effect_scores(X, labels:np.ndarray, groups:np.ndarray, control:str, directions:pd.DataFrame, chunk_size:int)->tuple:

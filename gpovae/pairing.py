@@ -234,7 +234,7 @@ def compute_delta(
         raise GPOVAEInputError("`pair_pos` holds positions outside [-1, N); convert stored names with `names_to_pairs`")
     delta = np.zeros(lognorm_nodes.shape, dtype=np.float32)
     cells = np.flatnonzero(pair_pos >= 0)
-    for chunk in np.array_split(cells, max(1, len(cells) // 20000)):
+    for chunk in np.array_split(cells, max(1, len(cells) // 4000)):
         delta[chunk] = np.abs(dense_rows(lognorm_nodes, chunk) - dense_rows(lognorm_nodes, pair_pos[chunk]))
     return delta
 
@@ -267,6 +267,25 @@ def _choose_reference_cells(
         chosen.append(np.sort(members))
     return chosen
 
+def _reference_medians(
+    X,                      # (N, G) counts: dense, scipy CSR or backed
+    chosen:list,            # per table row, its sorted chosen rows of `X` (disjoint)
+    block_rows:int,         # rows read at a time (whole groups; a larger group alone)
+)->np.ndarray:              # (len(chosen), G) float32 gene-wise medians
+    "Median counts of each group's chosen rows, the rows of several groups read at once, in sorted order"
+    table = np.empty((len(chosen), X.shape[1]), dtype=np.float32)
+    start = 0
+    while start < len(chosen):
+        stop, size = start + 1, len(chosen[start])
+        while stop < len(chosen) and size + len(chosen[stop]) <= block_rows:
+            size += len(chosen[stop])
+            stop += 1
+        rows = np.unique(np.concatenate(chosen[start:stop]))
+        block = dense_rows(X, rows)
+        for i in range(start, stop): table[i] = np.median(block[np.searchsorted(rows, chosen[i])], axis=0)
+        start = stop
+    return table
+
 # %% ../nbs/20_data/23_pairing.ipynb #f448b65e
 def counterfactual_references(
     X,                     # (N, G) counts: dense, scipy CSR or backed; only chosen rows are read
@@ -275,6 +294,7 @@ def counterfactual_references(
     split:np.ndarray,      # (N,) split per cell; references never cross splits
     m:int=10,              # at most this many opposite-flag cells per reference
     seed:int|np.random.Generator=0, # seed for choosing the cells of each group
+    block_rows:int=1000,   # chosen rows read at a time (those of whole groups)
 )->tuple[np.ndarray, np.ndarray]: # cf_table (R, G) float32 medians; cf_index (N,) int64 row or -1
     "Median counts of same-label, opposite-flag, same-split cells, one table row per group"
     n = X.shape[0]
@@ -291,12 +311,10 @@ def counterfactual_references(
     chosen = _choose_reference_cells(codes, len(keys), m, seed)
     code_of = {key: g for g, key in enumerate(keys)}
     opposite = np.array([code_of.get((label, s, 1 - flag), -1) for label, s, flag in keys], dtype=np.int64)
+    used = np.flatnonzero(opposite >= 0)
     group_row = np.full(len(keys), -1, dtype=np.int64)
-    table = []
-    for g in np.flatnonzero(opposite >= 0):
-        group_row[g] = len(table)
-        table.append(np.median(dense_rows(X, chosen[g]), axis=0))
-    cf_table = np.array(table, dtype=np.float32).reshape(len(table), X.shape[1])
+    group_row[used] = np.arange(len(used))
+    cf_table = _reference_medians(X, [chosen[g] for g in used], block_rows)
     partner = opposite[codes]
     cf_index = np.where(partner >= 0, group_row[np.maximum(partner, 0)], -1)
     return cf_table, cf_index.astype(np.int64)

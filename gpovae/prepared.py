@@ -232,7 +232,7 @@ def _node_expression(adata:ad.AnnData, rows:np.ndarray, layer:str|None, columns:
     "(N, len(columns)) float32 log-normalised expression of `columns`, read in row chunks"
     out = np.empty((len(rows), len(columns)), dtype=np.float32)
     for start, block in _iter_row_chunks(adata, rows, layer, chunk_size):
-        out[start:start + block.shape[0]] = dense_rows(log_normalize(block), columns=columns, dtype=np.float32)
+        out[start:start + block.shape[0]] = dense_rows(log_normalize(block, columns=columns), dtype=np.float32)
     return out
 
 class _StepTimer:
@@ -304,14 +304,11 @@ def _grn_nodes(adata, labels, keep, cell_split, control, layer, n_top_de, lfc_th
     return nodes, n_g0, np.array([gene_position.get(n, -1) for n in nodes], dtype=np.int64)
 
 def _kept_cells(adata, keep:np.ndarray, batch_key)->tuple:
-    "(data to read from, its rows of the kept cells, batch of each kept cell or None); backed data is not copied"
+    "(data to read from, its rows of the kept cells, batch of each kept cell or None); the counts are not copied"
     rows = np.flatnonzero(keep)
-    if adata.isbacked:
-        work, adata_rows = adata, rows
-    else:
-        work, adata_rows = (adata.copy() if keep.all() else adata[keep].copy()), np.arange(len(rows))
+    work = adata.copy() if adata.is_view and not adata.isbacked else adata   # a view would subset X at every read
     groups = None if batch_key is None else adata.obs[batch_key].astype(str).to_numpy()[rows]
-    return work, adata_rows, groups
+    return work, rows, groups
 
 def _pairs_and_delta(timer, work, adata_rows, layer, node_gene_index, labels, control, cell_split, groups,
                      pairing, seed, chunk_size)->tuple:
@@ -321,15 +318,18 @@ def _pairs_and_delta(timer, work, adata_rows, layer, node_gene_index, labels, co
         expr = _node_expression(work, adata_rows, layer, node_gene_index[measured], chunk_size)
         pair_pos = pair_controls(expr, labels, control, cell_split, groups=groups, method=pairing, seed=seed)
     with timer("delta"):
-        delta = np.zeros((len(labels), len(node_gene_index)), dtype=np.float32)
-        delta[:, measured] = compute_delta(expr, pair_pos)
+        delta = compute_delta(expr, pair_pos)
+        del expr                                    # N x P floats, like delta: not both held longer than needed
+        if not measured.all():
+            delta, measured_delta = np.zeros((len(labels), len(node_gene_index)), dtype=np.float32), delta
+            delta[:, measured] = measured_delta
     return pair_pos, delta
 
 def _references_and_effects(timer, work, adata_rows, layer, backed, labels, artifact, cell_split, groups, control,
                             n_cf_cells, seed)->tuple:
     "(counterfactual reference table, reference of each cell, `effect_statistics` of the training cells)"
     with timer("counterfactual"):
-        counts = _RowReader(work, adata_rows, layer) if backed else count_matrix(work, layer)
+        counts = _RowReader(work, adata_rows, layer) if backed or len(adata_rows) < work.n_obs else count_matrix(work, layer)
         cf_table, cf_index = counterfactual_references(counts, labels, artifact, cell_split, m=n_cf_cells, seed=seed)
     with timer("effects"):
         train = np.flatnonzero(cell_split == "train")

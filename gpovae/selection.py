@@ -6,45 +6,124 @@
 __all__ = ['filter_perturbations', 'select_nodes', 'split_cells']
 
 # %% ../nbs/20_data/22_selection.ipynb #58c3da6b
-import warnings
-
 import numpy as np
 import pandas as pd
-import scanpy as sc
 import scipy.sparse as sp
 from anndata import AnnData
+from scipy import stats
 
 from .core import GPOVAEInputError, as_rng, logger
 from .data import _row_blocks, log_normalize, read_rows
 
 # %% ../nbs/20_data/22_selection.ipynb #00a3e2fb
-def _de_table(adata:AnnData, labels:np.ndarray, control:str, layer:str|None=None,
-              max_cells_per_group:int=500, seed:int=0, usable:np.ndarray|None=None)->pd.DataFrame:
-    "Wilcoxon DE of every perturbation vs control on <= max_cells_per_group seeded cells per label (long table)"
+def _de_rows(labels:np.ndarray, usable:np.ndarray, max_cells_per_group:int, seed:int)->np.ndarray:
+    "Sorted rows of the DE test: every usable cell of a label, or a seeded `max_cells_per_group` of them"
     rng = as_rng(seed)
     picked = []
-    usable = np.ones(len(labels), dtype=bool) if usable is None else np.asarray(usable, dtype=bool)
     for label in np.unique(labels[usable]):
         cells = np.flatnonzero((labels == label) & usable)
         if len(cells) > max_cells_per_group: cells = rng.choice(cells, max_cells_per_group, replace=False)
         picked.append(cells)
-    rows = np.sort(np.concatenate(picked))
-    obs = pd.DataFrame({"label": pd.Categorical(labels[rows])}, index=[str(r) for r in rows])   # string index: no anndata warning
-    sub = AnnData(log_normalize(read_rows(adata, rows, layer)), obs=obs)
-    sub.var_names = adata.var_names
-    sizes = sub.obs["label"].value_counts()
-    groups = sorted(g for g in sizes.index if g != control and sizes[g] >= 3)
-    if not groups: return pd.DataFrame(columns=["group", "names", "scores", "logfoldchanges", "pvals", "pvals_adj"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)  # scanpy fills its table column by column
-        sc.tl.rank_genes_groups(sub, "label", groups=groups, reference=control, method="wilcoxon", rankby_abs=True,
-                                n_genes=sub.n_vars, use_raw=False)
-    table = sc.get.rank_genes_groups_df(sub, group=groups)
-    if "group" not in table.columns: table.insert(0, "group", groups[0])
-    return table
+    return np.sort(np.concatenate(picked))
 
-def _is_de(table:pd.DataFrame, lfc_threshold:float, alpha:float)->pd.Series:
-    return (table["logfoldchanges"].abs() > lfc_threshold) & (table["pvals_adj"] < alpha)
+def _log_rows(adata:AnnData, rows:np.ndarray, layer:str|None)->sp.csr_matrix:
+    "Log-normalised float32 CSR of `rows`, without stored zeros"
+    block = log_normalize(read_rows(adata, rows, layer))
+    block.eliminate_zeros()
+    return block
+
+def _value_keys(block:sp.csr_matrix)->np.ndarray:
+    "Each stored (gene, value) as one uint64 that sorts like it: gene in the high bits, the float32 bits below (order-keeping for values >= 0)"
+    bits = (block.data + np.float32(0)).view(np.uint32).astype(np.uint64)     # + 0 turns -0.0 into 0.0
+    return (block.indices.astype(np.uint64) << np.uint64(32)) | bits
+
+class _ControlRanks:
+    "The control cells of the DE test, sorted once per gene: where any value of a perturbed cell would rank among them"
+    def __init__(self, controls:sp.csr_matrix):
+        keys = np.sort(_value_keys(controls))
+        self.keys, first, self.count = np.unique(keys, return_index=True, return_counts=True)
+        self.below = np.append(first, len(keys))           # stored control values below each distinct key
+        self.start = np.searchsorted(keys, np.arange(controls.shape[1] + 1, dtype=np.uint64) << np.uint64(32))
+        self.n = controls.shape[0]
+        self.zeros = self.n - np.diff(self.start)          # control zeros per gene
+        self.sums = np.bincount(controls.indices, weights=controls.data, minlength=controls.shape[1])
+
+    def half_ranks(self, block:sp.csr_matrix)->np.ndarray:
+        "Per stored value x of gene j: #controls of j below x + #controls equal to x / 2"
+        keys = _value_keys(block)
+        k = np.searchsorted(self.keys, keys)
+        found = k < len(self.keys)
+        equal = np.zeros(len(keys))
+        equal[found] = np.where(self.keys[k[found]] == keys[found], self.count[k[found]], 0)
+        return self.below[k] - self.start[block.indices] + self.zeros[block.indices] + 0.5 * equal
+
+# %% ../nbs/20_data/22_selection.ipynb #de0b2c41
+def _benjamini_hochberg(pvals:np.ndarray)->np.ndarray:
+    "Benjamini-Hochberg adjusted p-values of each row"
+    order = np.argsort(pvals, axis=1)
+    adjusted = np.take_along_axis(pvals, order, axis=1) / (np.arange(1, pvals.shape[1] + 1) / float(pvals.shape[1]))
+    adjusted = np.minimum.accumulate(adjusted[:, ::-1], axis=1)[:, ::-1]
+    adjusted[adjusted > 1] = 1
+    out = np.empty_like(adjusted)
+    np.put_along_axis(out, order, adjusted, axis=1)
+    return out
+
+def _wilcoxon(block:sp.csr_matrix, code:np.ndarray, n:np.ndarray, reference:_ControlRanks)->tuple:
+    "(scores, p-values, log2 fold changes), (groups, G): rank-sum z of each group of the block's cells (`code`) vs the controls"
+    n_genes, m = block.shape[1], reference.n
+    flat = np.repeat(code, np.diff(block.indptr)) * n_genes + block.indices
+    size, n = len(n) * n_genes, n[:, None]
+    half_ranks = np.bincount(flat, weights=reference.half_ranks(block), minlength=size).reshape(-1, n_genes)
+    stored = np.bincount(flat, minlength=size).reshape(-1, n_genes)
+    sums = np.bincount(flat, weights=block.data, minlength=size).reshape(-1, n_genes)
+    rank_sum = half_ranks + (n - stored) * reference.zeros * 0.5 + n * (n + 1) / 2    # exact: half-integers
+    scores = (rank_sum - (n * ((n + m + 1) / 2.0))) / np.sqrt(n * m * (n + m + 1) / 12.0)
+    scores[np.isnan(scores)] = 0
+    pvals = 2 * stats.norm.sf(np.abs(scores))
+    lfc = np.log2((np.expm1(sums / n) + 1e-9) / (np.expm1(reference.sums / m) + 1e-9))
+    return scores, pvals, lfc
+
+def _group_blocks(sizes:np.ndarray, block_cells:int)->list:
+    "Consecutive ranges of groups with at most `block_cells` cells together (a larger group alone)"
+    blocks, start, total = [], 0, 0
+    for i, size in enumerate(sizes):
+        if i > start and total + size > block_cells:
+            blocks.append(range(start, i))
+            start, total = i, 0
+        total += size
+    return blocks + [range(start, len(sizes))] if len(sizes) else blocks
+
+# %% ../nbs/20_data/22_selection.ipynb #de0b2c42
+def _de_genes(adata:AnnData, labels:np.ndarray, control:str, layer:str|None=None, max_cells_per_group:int=500,
+              seed:int=0, usable:np.ndarray|None=None, lfc_threshold:float=1.0, alpha:float=0.05,
+              block_cells:int=2000)->pd.DataFrame:
+    "DE genes of each perturbation vs control (group, names), by decreasing |score|: Wilcoxon on <= max_cells_per_group seeded cells per label"
+    labels = np.asarray(labels)
+    usable = np.ones(len(labels), dtype=bool) if usable is None else np.asarray(usable, dtype=bool)
+    rows = _de_rows(labels, usable, max_cells_per_group, seed)
+    picked = labels[rows]
+    names, sizes = np.unique(picked, return_counts=True)
+    groups = [g for g, s in zip(names, sizes) if g != control and s >= 3]
+    if not groups: return pd.DataFrame({"group": pd.Series(dtype=object), "names": pd.Series(dtype=object)})
+    if (picked == control).sum() < 2:
+        raise GPOVAEInputError(f"the DE test needs >= 2 control cells ({control!r}) among the cells it may use; keep more controls")
+    reference = _ControlRanks(_log_rows(adata, rows[picked == control], layer))
+    members = [rows[picked == g] for g in groups]
+    genes, frames = np.asarray(adata.var_names, dtype=object), []
+    for block in _group_blocks(np.array([len(cells) for cells in members]), block_cells):
+        cells = np.concatenate([members[i] for i in block])
+        code = np.repeat(np.arange(len(block)), [len(members[i]) for i in block])
+        order = np.argsort(cells, kind="stable")
+        scores, pvals, lfc = _wilcoxon(_log_rows(adata, cells[order], layer), code[order],
+                                       np.array([len(members[i]) for i in block]), reference)
+        adjusted = _benjamini_hochberg(pvals)
+        for i, g in enumerate(block):
+            size = np.abs(scores[i])
+            top = np.argpartition(size, -len(size))[-len(size):]        # scanpy's order, ties included
+            top = top[np.argsort(size[top])[::-1]]
+            de = (np.abs(lfc[i, top].astype(np.float32)) > lfc_threshold) & (adjusted[i, top] < alpha)
+            frames.append(pd.DataFrame({"group": groups[g], "names": genes[top[de]]}))
+    return pd.concat(frames, ignore_index=True)
 
 # %% ../nbs/20_data/22_selection.ipynb #5e903224
 def _drop_small(labels:np.ndarray, keep:np.ndarray, control:str, min_cells:int, why:str)->np.ndarray:
@@ -63,8 +142,8 @@ def _target_expression(adata:AnnData, labels:np.ndarray, control:str, layer:str|
     columns = genes.get_indexer(targets)
     expression = np.zeros((adata.n_obs, len(targets)), dtype=np.float32)
     for start, block in _row_blocks(adata, layer):
-        normalized = log_normalize(block)
-        expression[start:start + block.shape[0]] = normalized[:, columns].toarray() if sp.issparse(normalized) else normalized[:, columns]
+        normalized = log_normalize(block, columns=columns)
+        expression[start:start + block.shape[0]] = normalized.toarray() if sp.issparse(normalized) else normalized
     return expression, targets
 
 # %% ../nbs/20_data/22_selection.ipynb #2a347fbd
@@ -97,8 +176,8 @@ def filter_perturbations(
     labels = _checked_labels(adata, labels, control)
     keep = _drop_small(labels, np.ones(len(labels), dtype=bool), control, min_cells, "min_cells")
     if min_de_genes is not None:
-        table = _de_table(adata, np.where(keep, labels, "__dropped__"), control, layer, max_cells_per_group, seed)
-        n_de = table[_is_de(table, lfc_threshold, alpha)].groupby("group", observed=True).size()
+        n_de = _de_genes(adata, np.where(keep, labels, "__dropped__"), control, layer, max_cells_per_group, seed,
+                         lfc_threshold=lfc_threshold, alpha=alpha).groupby("group").size()
         tested = [label for label in np.unique(labels[keep]) if label != control]
         weak = [str(label) for label in tested if n_de.get(label, 0) < min_de_genes]
         if weak:
@@ -141,8 +220,8 @@ def select_nodes(
     if not include_unmeasured: g0 = [t for t in g0 if t in genes]
     unmeasured = [t for t in g0 if t not in genes]
     if unmeasured: logger.info(f"select_nodes: {len(unmeasured)} perturbed genes are not measured (nodes without expression): {unmeasured[:10]}")
-    table = _de_table(adata, labels, control, layer, max_cells_per_group, seed, de_cells)
-    table = table[_is_de(table, lfc_threshold, alpha) & ~table["names"].isin(g0)]
+    table = _de_genes(adata, labels, control, layer, max_cells_per_group, seed, de_cells, lfc_threshold, alpha)
+    table = table[~table["names"].isin(g0)]
     extended = set(table.groupby("group", observed=True).head(n_top)["names"])
     logger.info(f"select_nodes: |G0| = {len(g0)}, |G+| = {len(extended)} (top {n_top} DE genes per perturbation)")
     return g0 + sorted(extended), len(g0)
