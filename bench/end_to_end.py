@@ -11,6 +11,10 @@ simulator's network, and writes bench/results/end_to_end_scale{S}.json. Not a te
   python bench/end_to_end.py --scale 1.0 --extrapolate bench/results/end_to_end_scale0.02.json \
       bench/results/end_to_end_scale0.1.json --epochs 34        # a power law per stage, read at the full size
 
+The power law misses what is small at the scales it is fitted to: the GRN's warm start and its share of each
+training step grow about with the cube of the perturbed genes (41 at 0.02, 205 at 0.1, 2,050 at full size), so
+the extrapolated warm start and epochs are far too low at the full size; `bench/grn_scale.py` measures them there.
+
 --scale multiplies the cells and the perturbations (so the cells per perturbation stay), and the genes by its square
 root. Library sizes follow the genes: `--umis` (default 11,000, a K562 cell's typical UMI count) at 8,500 genes, in
 proportion at fewer genes, so the zeros per cell stay about the same. The screen is written to --folder (default: a
@@ -182,6 +186,8 @@ def extrapolate(files:list, scale:float=1.0, epochs:float|None=None):
             total, peak = total + guess, max(peak, math.exp(ra) * scale ** rb)
             print(f"{command + ': ' + name:<30}{guess:>10.0f}{b:>10.2f}{math.exp(ra) * scale ** rb:>13.2f}")
     print(f"{'total':<30}{total:>10.0f} s = {total / 3600:.1f} h; peak RSS {peak:.1f} GB")
+    print("the warm start and the epochs grow with the cube of the perturbed genes beyond these scales: "
+          "measure them with bench/grn_scale.py")
 
 
 def main():
