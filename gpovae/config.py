@@ -119,7 +119,7 @@ class Config(_LossSettings):
     grn_warmup_restarts: int = _setting(3, "warm starts of the GRN, each from other mask noise; after a third of the "
                                         "steps only the one that fits the training effects best goes on (1: a single "
                                         "start)", "training", interval="[1, inf)")
-    effect_matching_steps: int = _setting(8, "steps after training that match each seen single perturbation's "
+    effect_matching_steps: int = _setting(3, "steps after training that match each seen single perturbation's "
                                           "predicted effect to its training effect (0: none, as published)", "training",
                                           interval="[0, inf)")
     seen_shrinkage: bool = _setting(False, "match seen perturbations to their training effects shrunk towards what "

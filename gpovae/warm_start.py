@@ -20,7 +20,7 @@ from .core import GPOVAEInputError, duration, logger, progress, subsample_rows
 from .effects import response_rates, responder_log_ratio
 from .grn import shock_parameter
 from .losses import total_effect_alignment
-from .predict import dosage_of, effect_predictor, effect_slopes
+from .predict import dosage_of, row_effects
 from .prepared import PreparedData
 from .vae import GPOVAEModule
 
@@ -243,30 +243,39 @@ def _matched_rows(target:torch.Tensor, effects:torch.Tensor, slopes:torch.Tensor
     "Rows + one damped Newton step towards `target` on each gene's own entry"
     return rows + (step * (target - effects) / slopes.clamp_min(min_slope)).clamp(-max_move, max_move)
 
+def _match_row(weight:torch.Tensor, row:int, target:torch.Tensor, effects_of, n_steps:int, min_slope:float,
+               max_move:float)->tuple:
+    "Move row `row` of the linear path by damped Newton steps until `effects_of` (`row_effects`) matches `target`; (mse before, mse after)"
+    best = weight[row].clone()
+    effects, slopes = effects_of(slope_step=0.1)         # the slopes of the start serve every step
+    error = first = float(((target - effects) ** 2).mean())
+    step = torch.full_like(best, 0.5)
+    for _ in range(n_steps):
+        weight[row] = _matched_rows(target, effects, slopes, best, step, min_slope, max_move)
+        new_effects = effects_of()
+        new_error = float(((target - new_effects) ** 2).mean())
+        step = torch.where((target - new_effects).abs() < (target - effects).abs(), step, 0.3 * step)
+        if new_error < error:
+            best, effects, error = weight[row].clone(), new_effects, new_error
+    weight[row] = best
+    return first, error
+
 @torch.no_grad()
 def _match_rows(module:GPOVAEModule, prepared:PreparedData, labels:list, rows:np.ndarray, target:torch.Tensor,
                 control:ControlCells, n_steps:int, min_slope:float, max_move:float)->dict:
-    "Move rows `rows` of the linear path by damped Newton steps until the predicted effects of `labels` match `target`"
+    "Move rows `rows` of the linear path by damped Newton steps until the predicted effects of `labels` match `target`, a row at a time"
     _, dosage = dosage_of(labels, prepared.nodes, prepared.settings["control"], prepared.settings["sep"])
-    weight, rows = module.linear.weight, torch.as_tensor(rows)
-    best = weight[rows].clone()
-    effects, slopes = effect_slopes(module, *control, dosage)      # the slopes of the start serve every step
-    predict = effect_predictor(module, *control, dosage)
-    error = first = ((target - effects) ** 2).mean(1, keepdim=True)
-    step, clock = torch.full_like(error, 0.5), time.perf_counter()
-    for k in range(n_steps):
-        if k == 1:
-            took = time.perf_counter() - clock
-            progress("matching: Newton step 1 of %d in %s, about %s left", n_steps, duration(took), duration(took * (n_steps - 1)))
-        weight[rows] = _matched_rows(target, effects, slopes, best, step, min_slope, max_move)
-        new_effects = predict()
-        new_error = ((target - new_effects) ** 2).mean(1, keepdim=True)
-        better = new_error < error
-        best, effects, error = [torch.where(better, new, old) for new, old in
-                                ((weight[rows], best), (new_effects, effects), (new_error, error))]
-        step = torch.where(better, step, step / 2)
-    weight[rows] = best
-    return {"rmse_before": float(first.sqrt().mean()), "rmse_after": float(error.sqrt().mean())}
+    row_of, errors = row_effects(module, *control, dosage), []
+    clock, said = time.perf_counter(), 0
+    for i, row in enumerate(rows):
+        errors.append(_match_row(module.linear.weight, int(row), target[i], row_of(i), n_steps, min_slope, max_move))
+        took = time.perf_counter() - clock
+        if took > said + 30 or i == 0 and len(rows) > 1:
+            said = took
+            progress("matching: %d of %d perturbations in %s, about %s left", i + 1, len(rows), duration(took),
+                     duration(took / (i + 1) * (len(rows) - i - 1)))
+    first, last = torch.tensor(errors).T
+    return {"rmse_before": float(first.sqrt().mean()), "rmse_after": float(last.sqrt().mean())}
 
 def match_seen_effects(
     module:GPOVAEModule, prepared:PreparedData,
