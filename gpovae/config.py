@@ -119,6 +119,8 @@ class Config(_LossSettings):
     grn_warmup_restarts: int = _setting(3, "warm starts of the GRN, each from other mask noise; after a third of the "
                                         "steps only the one that fits the training effects best goes on (1: a single "
                                         "start)", "training", interval="[1, inf)")
+    grn_warmup_particles: int = _setting(4, "mask samples per warm-start step (fewer: a noisier gradient that prunes "
+                                         "true edges too)", "training", interval="[1, inf)")
     effect_matching_steps: int = _setting(3, "steps after training that match each seen single perturbation's "
                                           "predicted effect to its training effect (0: none, as published)", "training",
                                           interval="[0, inf)")

@@ -304,7 +304,7 @@ def warm_start_step(module:GPOVAEModule, prepared:PreparedData, config:Config, s
     alignment = alignment_targets(prepared, own_gene_fit=config.own_gene_fit)
     if fresh and config.grn_warmup_steps > 0:
         warm_start_grn(module, alignment, config.grn_warmup_steps, config.edge_cost, seed,
-                       restarts=config.grn_warmup_restarts)
+                       restarts=config.grn_warmup_restarts, particles=config.grn_warmup_particles)
     return alignment
 
 class Trained(NamedTuple):

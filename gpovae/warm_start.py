@@ -173,11 +173,12 @@ def _alignment_start(module:GPOVAEModule, steps:int, seed:int, lr:float)->tuple:
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(steps, 1), eta_min=lr / 20)
     return optimizer, schedule, torch.Generator().manual_seed(seed)
 
-def _fit_alignment(module:GPOVAEModule, targets:dict, steps:int, edge_cost:float, start:tuple):
+def _fit_alignment(module:GPOVAEModule, targets:dict, steps:int, edge_cost:float, start:tuple,
+                   particles:int=Config.grn_warmup_particles):
     "`steps` Adam steps on the total-effect alignment alone (all perturbations each step), going on from the GRN's parameters and `start`'s state"
     optimizer, schedule, generator = start
     for _ in range(steps):
-        loss = total_effect_alignment(module, targets, n_particles=4, generator=generator, edge_cost=edge_cost)
+        loss = total_effect_alignment(module, targets, n_particles=particles, generator=generator, edge_cost=edge_cost)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -206,6 +207,7 @@ def warm_start_grn(
     lr:float=0.05,
     restarts:int=Config.grn_warmup_restarts, # starts from the same parameters with other mask noise
     screen:float=1/3,      # share of the steps after which the starts are compared by `alignment_score`; the best goes on
+    particles:int=Config.grn_warmup_particles, # mask samples per step
 )->float:                  # `alignment_score` at the end
     "Fit the GRN parameters (mask logits, strengths, shocks) to the training effects before training the VAE"
     if restarts < 1:
@@ -221,7 +223,7 @@ def warm_start_grn(
     for restart in range(restarts):
         grn.load_state_dict(initial)
         start = _alignment_start(module, steps, seed + 7919 * restart, lr)
-        _fit_alignment(module, targets, screen_steps, edge_cost, start)
+        _fit_alignment(module, targets, screen_steps, edge_cost, start, particles)
         score = alignment_score(module, targets, edge_cost)
         if score < best_score:
             best_score, best = score, ({name: value.clone() for name, value in grn.state_dict().items()}, start)
@@ -233,7 +235,7 @@ def warm_start_grn(
                                  "check the training effects for NaN or set grn_warmup_steps=0")
     parameters, start = best
     grn.load_state_dict(parameters)
-    _fit_alignment(module, targets, steps - screen_steps, edge_cost, start)
+    _fit_alignment(module, targets, steps - screen_steps, edge_cost, start, particles)
     progress("warm start: done in %s", duration(time.perf_counter() - clock))
     return best_score if screen_steps == steps else alignment_score(module, targets, edge_cost)
 
