@@ -31,10 +31,11 @@ from .prepared import PreparedData, observed_effects, split_counts
 # %% ../nbs/50_evaluate/53_scoring.ipynb #c51d8f86
 def training_effects(
     prepared:PreparedData, # output of `prepare`
-)->tuple:                  # (train counts, train labels, train pseudobulk effects)
-    "Training-split counts, labels and effects (within batch groups): everything the baselines may learn from"
-    counts, labels = split_counts(prepared, "train")
-    return counts, labels, prepared.effect_statistics("train")["effect"]
+)->tuple:                  # (counts of the training control cells, train pseudobulk effects)
+    "What the baselines learn from: the training control cells' counts and the training effects (within batch groups)"
+    rows = prepared.indices_of("train")
+    controls = prepared.counts(rows[prepared.labels[rows] == prepared.settings["control"]])  # not every training cell: at full size those are most of the data
+    return controls, prepared.effect_statistics("train")["effect"]
 
 # %% ../nbs/50_evaluate/53_scoring.ipynb #48016c49
 def perturbation_settings(
@@ -190,8 +191,7 @@ def effect_scores(
     "Effect metrics of the model and the baselines for every setting present in `split`, with intervals"
     sep = prepared.settings["sep"]
     observed = observed_effects(prepared, split)
-    train_counts, train_labels, train_effects = training if training is not None else training_effects(prepared)
-    controls = train_counts[train_labels == prepared.settings["control"]]
+    controls, train_effects = training if training is not None else training_effects(prepared)
     # the SVD of the training control cells (cells x genes), only for the linear_control baseline of unseen perturbations
     embeddings = functools.cache(lambda: embed_genes(DataFrame(log_normalize(controls).toarray(), columns=prepared.genes)))
     out = {}
@@ -213,10 +213,17 @@ def _known_network(network, directed:bool|None=None)->DataFrame:
     if isinstance(network, DataFrame): return network
     return read_edge_file(network, directed=directed)
 
-def _network_scores(name:str, scores:DataFrame, expr, prepared, labels, known:dict, ks:tuple, seed:int)->dict:
-    "Statistical and known-network scores of one score matrix, keys prefixed by `name`"
+def _node_expression(prepared:PreparedData, split:str, nodes:list)->tuple:
+    "(log-normalised counts, their genes, labels) of the cells of `split`, only the columns the GRN statistics read: measured nodes and perturbed genes"
+    counts, labels = split_counts(prepared, split)
+    wanted = set(nodes) | set(labels)
+    columns = [j for j, g in enumerate(prepared.genes) if g in wanted]
+    return log_normalize(counts, columns=columns), [prepared.genes[j] for j in columns], labels   # normalised by whole-row totals
+
+def _network_scores(name:str, scores:DataFrame, cells:tuple, prepared, known:dict, ks:tuple, seed:int)->dict:
+    "Statistical and known-network scores of one score matrix on `cells` (expression, genes, labels), keys prefixed by `name`"
     control = prepared.settings["control"]
-    out = _prefixed(name, statistics_at_k(scores, expr, prepared.genes, labels, control, ks=ks, seed=seed))
+    out = _prefixed(name, statistics_at_k(scores, *cells, control, ks=ks, seed=seed))
     for network_name, edges in known.items():
         directed = edges.attrs.get("directed", True)
         values = grn_truth_metrics(scores, edges, directed=directed)
@@ -226,9 +233,8 @@ def _network_scores(name:str, scores:DataFrame, expr, prepared, labels, known:di
 # %% ../nbs/50_evaluate/53_scoring.ipynb #7ece7857
 def _alignment_target(prepared:PreparedData, n_g0:int)->DataFrame:
     "G0 block of `alignment_target_network` from the training cells"
-    train = prepared.indices_of("train")
-    return alignment_target_network(prepared.delta[train, :n_g0], prepared.dosage[train][:, :n_g0],
-                                    list(prepared.nodes[:n_g0]))
+    return alignment_target_network(prepared.delta[:, :n_g0], prepared.dosage[:, :n_g0], list(prepared.nodes[:n_g0]),
+                                    rows=prepared.indices_of("train"))     # a view of delta: no copy of its training rows
 
 # %% ../nbs/50_evaluate/53_scoring.ipynb #a2eef44f
 def grn_scores(
@@ -244,26 +250,27 @@ def grn_scores(
 )->dict:                    # flat dotted keys
     "GRN statistics (CausalBench), known-network comparison and naive GRN baselines, with intervals"
     control, nodes = prepared.settings["control"], list(model.nodes[:model.n_g0])
-    counts, labels = split_counts(prepared, split)
-    expr = log_normalize(counts)
+    expr, genes, labels = _node_expression(prepared, split, nodes)
     edges = model.grn(threshold=0.5, g0_only=True)
     out = {"grn.n_edges": float(len(edges))}
-    out.update(_prefixed("grn", grn_statistical_metrics(expr, prepared.genes, labels, control, edges, seed=seed)))
+    out.update(_prefixed("grn", grn_statistical_metrics(expr, genes, labels, control, edges, seed=seed)))
     known = {name: _known_network(network) for name, network in (networks or {}).items()}
     if truth is None and "grn_true" in prepared.adata.uns: truth = prepared.adata.uns["grn_true"]
     if truth is not None: known["truth"] = _known_network(truth, directed=True)
     probs = DataFrame(model.module.grn.probabilities()[:model.n_g0, :model.n_g0].numpy(), index=nodes, columns=nodes)
-    out.update(_network_scores("grn", probs, expr, prepared, labels, known, ks, seed))
-    train_counts, train_labels, train_effects = training if training is not None else training_effects(prepared)
+    out.update(_network_scores("grn", probs, (expr, genes, labels), prepared, known, ks, seed))
+    controls, train_effects = training if training is not None else training_effects(prepared)
+    position = {g: j for j, g in enumerate(prepared.genes)}
+    measured = [position[g] for g in nodes if g in position]
     naive = {"effect_magnitude": effect_magnitude_network(train_effects, nodes),
-             "control_correlation": control_correlation_network(
-                 log_normalize(train_counts[train_labels == control]), prepared.genes, nodes),
+             "control_correlation": control_correlation_network(     # the node genes' columns only
+                 log_normalize(controls, columns=measured), [prepared.genes[j] for j in measured], nodes),
              "random": random_network(nodes, seed=seed),
              "alignment_target": _alignment_target(prepared, model.n_g0),
              "network_deconvolution": network_deconvolution_network(train_effects, nodes),
              "modular_response": modular_response_network(train_effects, nodes)}
     for name, scores in naive.items():
-        out.update(_network_scores(f"baseline.{name}.grn", scores, expr, prepared, labels, known, ks, seed))
+        out.update(_network_scores(f"baseline.{name}.grn", scores, (expr, genes, labels), prepared, known, ks, seed))
     compared = {"model": probs, **{name: scores for name, scores in naive.items() if name != "random"}}
     out.update(grn_intervals(compared, known, nodes, n_bootstrap, seed))
     return out
@@ -309,6 +316,7 @@ def evaluate(
     metrics = effect_scores(model, prepared, split, seed, training, n_bootstrap)
     if model.module.variant == "gpo":
         metrics.update(grn_scores(model, prepared, truth, networks, split, ks, seed, training, n_bootstrap))
+    del training                        # not held while cells are sampled
     metrics.update(cell_scores(model, prepared, split, seed=seed))
     metrics.update(_prefixed("iwelbo", {split: heldout_iwelbo(model, prepared, split, n_iwelbo_particles, seed=seed)}))
     history = model.history
