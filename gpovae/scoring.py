@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from pandas import DataFrame
 
@@ -213,12 +214,16 @@ def _known_network(network, directed:bool|None=None)->DataFrame:
     if isinstance(network, DataFrame): return network
     return read_edge_file(network, directed=directed)
 
+_ROW_BLOCK = 10_000   # cells read and log-normalised at once
+
 def _node_expression(prepared:PreparedData, split:str, nodes:list)->tuple:
     "(log-normalised counts, their genes, labels) of the cells of `split`, only the columns the GRN statistics read: measured nodes and perturbed genes"
-    counts, labels = split_counts(prepared, split)
-    wanted = set(nodes) | set(labels)
+    rows = prepared.indices_of(split)
+    labels, wanted = prepared.labels[rows], set(nodes) | set(prepared.labels[rows])
     columns = [j for j, g in enumerate(prepared.genes) if g in wanted]
-    return log_normalize(counts, columns=columns), [prepared.genes[j] for j in columns], labels   # normalised by whole-row totals
+    blocks = [log_normalize(prepared.counts(rows[i:i + _ROW_BLOCK]), columns=columns)   # normalised by whole-row totals
+              for i in range(0, max(len(rows), 1), _ROW_BLOCK)]                           # never all the split's counts at once
+    return sp.vstack(blocks, format="csr"), [prepared.genes[j] for j in columns], labels
 
 def _network_scores(name:str, scores:DataFrame, cells:tuple, prepared, known:dict, ks:tuple, seed:int)->dict:
     "Statistical and known-network scores of one score matrix on `cells` (expression, genes, labels), keys prefixed by `name`"
