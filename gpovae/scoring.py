@@ -281,6 +281,8 @@ def grn_scores(
     return out
 
 # %% ../nbs/50_evaluate/53_scoring.ipynb #6e07c767
+_DECODE_BLOCK = 2**23   # values (particles x cells x genes) decoded at once: about 32 MB a tensor, whatever the screen's size
+
 @torch.no_grad()
 def heldout_iwelbo(
     model, prepared:PreparedData, # fitted model and its data
@@ -295,7 +297,8 @@ def heldout_iwelbo(
     rows = subsample_rows(rows, max_cells, seed)
     generator = torch.Generator().manual_seed(seed)
     module = model.module.eval()
-    values = [iwelbo(module, prepared.batch(rows[i:i + batch_size]), n_particles, generator)
+    chunk = max(1, _DECODE_BLOCK // (batch_size * prepared.n_genes))   # particles a decoder call: the value does not depend on it
+    values = [iwelbo(module, prepared.batch(rows[i:i + batch_size]), n_particles, generator, chunk_size=chunk)
               for i in range(0, len(rows), batch_size)]
     return float(torch.cat(values).mean())
 
