@@ -32,7 +32,7 @@ def run_one(job:dict)->dict:
     import gpovae
     from gpovae.data import log_normalize
     from gpovae.metrics import grn_truth_metrics
-    from gpovae.scoring import training_effects
+    from gpovae.scoring import training_control_rows
     torch.set_num_threads(1)
     start = time.perf_counter()
     adata = make_screen(job["kind"], job["seed"], job["size"])
@@ -42,8 +42,7 @@ def run_one(job:dict)->dict:
     metrics = gpovae.evaluate(model, prepared, seed=job["seed"], n_iwelbo_particles=10)
     g0 = list(prepared.nodes[:prepared.n_g0])
     truth = adata.uns["grn_true"]
-    counts, labels, _ = training_effects(prepared)
-    controls = log_normalize(counts[labels == prepared.settings["control"]])
+    controls = log_normalize(prepared.counts(training_control_rows(prepared)))
     if not job["no_grnboost"]:
         boost = grnboost2_network(controls, prepared.genes, g0, seed=job["seed"])
         metrics.update({f"baseline.grnboost2.grn.truth.{k}": v for k, v in grn_truth_metrics(boost, truth).items()})

@@ -156,17 +156,20 @@ def alignment_target_network(
     delta:np.ndarray,  # (N, P) per-cell |x_i - x_pair(i)| on the node genes (`PreparedData.delta`)
     dosage,            # (N, P) 0/1 dosage, numpy or scipy sparse (`PreparedData.dosage`)
     nodes:list,        # (P,) GRN node names
+    rows=None,         # positions of the cells to use (e.g. the training cells); None: all
 )->DataFrame:          # (P, P) scores; index = source, columns = target; zero diagonal
     "Score t -> j by the median |delta_j| of the cells carrying only t: the GRN alignment's own target"
-    dosage = dosage.toarray() if sparse.issparse(dosage) else np.asarray(dosage)
-    delta, nodes = np.asarray(delta, dtype=float), list(nodes)
+    nodes = list(nodes)
     if delta.shape != dosage.shape or delta.shape[1] != len(nodes):
         raise GPOVAEInputError(f"`delta` {delta.shape} and `dosage` {dosage.shape} must both be (cells, {len(nodes)} nodes); "
                                "pass PreparedData.delta and PreparedData.dosage of the same cells")
-    single = (dosage != 0).sum(axis=1) == 1
+    rows = np.arange(delta.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
+    carried = (sparse.csr_matrix(dosage)[rows] != 0).tocsr()    # sparse: never a dense cells x nodes copy
+    single = np.diff(carried.indptr) == 1
+    cells, target = rows[single], carried.indices[carried.indptr[:-1][single]]
     values = np.zeros((len(nodes), len(nodes)))
-    for t in np.flatnonzero((dosage[single] != 0).any(axis=0)):
-        values[t] = np.median(delta[single & (dosage[:, t] != 0)], axis=0)
+    for t in np.unique(target):   # only the rows of t's cells are read from `delta` (as float64)
+        values[t] = np.median(np.asarray(delta[cells[target == t]], dtype=float), axis=0)
     np.fill_diagonal(values, 0.0)
     return pd.DataFrame(values, index=nodes, columns=nodes)
 

@@ -57,7 +57,7 @@ class _Predictions:
         if self.covariate_names:
             obs["batch"] = np.asarray(self.covariate_names, dtype=object)[start[1][picked].argmax(1).numpy()]
         var = self.prepared.adata.var.copy() if self.prepared is not None else pd.DataFrame(index=self.genes)
-        return ad.AnnData(X=counts.astype(np.float32), obs=obs, var=var)
+        return ad.AnnData(X=counts.astype(np.float32, copy=False), obs=obs, var=var)   # float32 already: no copy
 
     def latent(self, prepared:PreparedData|None=None, split:str|None=None, batch_size:int=1024)->np.ndarray:
         "(N, L) means of q(z_b | x, z_p, a) for the cells of `prepared` (default: the training data)"

@@ -301,14 +301,16 @@ def sample_counts(
         z_basal, zero_pert, artifact, artifact_emb = _control_basal(module, x, cov)
         library = x.sum(1) if noise == "cell" else _draw_libraries(start_x, start_covariate, pick)
         mu_start = module.decode(z_basal, zero_pert, artifact, artifact_emb, cov, library).mean[0] * scale if noise == "cell" else None
-        blocks = []
-        for row in dosage:
+        counts = None                                   # filled a row block at a time: no second copy of all of them
+        for i, row in enumerate(dosage):
             z_pert = module.sample_z_pert(row[None], n_cells)[:, 0][None]      # one guide draw per cell
             px = module.decode(z_basal, z_pert, artifact, artifact_emb, cov, library, row.expand(n_cells, -1))
             mu = (px.mean_of_draw() if isinstance(px, ResponseMixture) else px.mean)[0] * scale
-            blocks.append(_cell_counts(module, x, mu_start, mu, theta, start_x.shape[0]) if noise == "cell"
-                          else _draw_counts(module, mu, theta))
-    return torch.cat(blocks).numpy(), pick.repeat(len(dosage)).numpy()
+            block = (_cell_counts(module, x, mu_start, mu, theta, start_x.shape[0]) if noise == "cell"
+                     else _draw_counts(module, mu, theta))
+            if counts is None: counts = block.new_empty((len(dosage) * n_cells, block.shape[1]))
+            counts[i * n_cells:(i + 1) * n_cells] = block
+    return counts.numpy(), pick.repeat(len(dosage)).numpy()
 
 # %% ../nbs/40_fit/40_predict.ipynb #36c13e4e
 @torch.no_grad()
