@@ -173,23 +173,24 @@ def row_effects(
                                "use effect_predictor, or a module built with linear_effects=True")
     library, base, decode, network = _row_decoder(module, control_x, control_covariate, dosage, n_particles, seed)
     n = len(library)
+    slope_rows = torch.linspace(0, n - 1, min(slope_cells, n)).round().long().to(library.device)
     @torch.no_grad()
     def row(i:int):
-        f, escaping = network(i), []
+        f = network(i)
+        first = decode(i, 1., f)      # the escaping cells of a ResponseMixture do not follow the linear path: once per row
+        escaping = (_expected_log2_normalized(first.escaping, library[first.mixed])
+                    if isinstance(first, ResponseMixture) else None)
         @torch.no_grad()
         def effects(slope_step:float=0.):
             "(G,) effects of row i with the linear path as it is now; with slope_step > 0 also (G,) their rise per log2 unit added to each gene's own entry (a finite difference of that step)"
             px = decode(i, 1., f)
             responding = _expected_log2_normalized(_responding(px), library)     # only the responding cells follow B
-            if isinstance(px, ResponseMixture) and not escaping:                # the escaping cells never change
-                escaping.append(_expected_log2_normalized(px.escaping, library[px.mixed]))
-            cells = px.mix(responding, escaping[0]) if escaping else responding
+            cells = responding if escaping is None else px.mix(responding, escaping)
             effect = (cells - base).mean((0, 1))
             if not slope_step > 0: return effect
-            cells = torch.linspace(0, n - 1, min(slope_cells, n), device=f.device).round().long()
-            raised = decode(i, 2. ** slope_step, f, cells)   # every gene's mean x 2^step, as +step in its own entry of B
-            change = _expected_log2_normalized(_responding(raised), library[cells]) - responding[..., cells, :]
-            respond = px.respond.mean() if isinstance(px, ResponseMixture) else 1.
+            raised = decode(i, 2. ** slope_step, f, slope_rows)   # every gene's mean x 2^step, as +step in its own entry of B
+            change = _expected_log2_normalized(_responding(raised), library[slope_rows]) - responding[..., slope_rows, :]
+            respond = px.respond.mean() if escaping is not None else 1.
             return effect, respond * change.mean((0, 1)) / slope_step
         return effects
     return row
