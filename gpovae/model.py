@@ -47,12 +47,14 @@ class _Predictions:
     def sample(self, perturbations:list, n_cells:int=100, seed:int=0,
                start_cells:PreparedData|None=None, # start from its training control cells; None: the model's data, else the stored control cells
                noise:str="cell",                   # "cell": counterfactuals of the start cells; "model": drawn from the likelihood
+               match_effects:bool=True,            # "cell": the cells' mean log expression carries the predicted effect (see chapter predict)
                )->ad.AnnData:
         "Simulated counts of `n_cells` cells per perturbation (the control label draws control cells); var as the data's, obs `perturbation`, `simulated`"
         labels, dosage = dosage_of(perturbations, self.nodes, self.control, self.sep, allow_control=True)
         source = start_cells if start_cells is not None else self.prepared
         start = control_cells(source, n_cells, seed) if source is not None else (self.control_x, self.control_covariate)
-        counts, picked = sample_counts(self.module, self.control_x, self.control_covariate, dosage, n_cells, seed, start, noise)
+        counts, picked = sample_counts(self.module, self.control_x, self.control_covariate, dosage, n_cells, seed, start, noise,
+                                       match_effects)
         obs = pd.DataFrame({"perturbation": np.repeat(labels, n_cells), "simulated": True}, index=[f"sim{i}" for i in range(len(counts))])
         if self.covariate_names:
             obs["batch"] = np.asarray(self.covariate_names, dtype=object)[start[1][picked].argmax(1).numpy()]

@@ -7,6 +7,8 @@ __all__ = ['SAMPLE_NOISE', 'dosage_of', 'expected_effects', 'effect_predictor', 
            'control_calibration', 'sample_counts', 'latent_means', 'grn_edges']
 
 # %% ../nbs/40_fit/40_predict.ipynb #90693109
+import math
+
 import numpy as np
 import pandas as pd
 import torch
@@ -280,6 +282,27 @@ def _cell_counts(module:GPOVAEModule, x:torch.Tensor, mu_start:torch.Tensor, mu:
 
 SAMPLE_NOISE = ("cell", "model")
 
+def _per_count(start:torch.Tensor)->torch.Tensor:
+    "(n, 1) 1e4 / library of each start cell: what one count adds to log-normalised expression, as in `expected_effects`"
+    return 1e4 / start.sum(1, keepdim=True).clamp_min(1.)
+
+def _repeatable(draw):
+    "draw(c) that starts from the global generator's present state at every call, so calls differ only by `c`"
+    state = torch.get_rng_state()
+    def again(c):
+        torch.set_rng_state(state)
+        return draw(c)
+    return again
+
+def _effect_matched(draw, mu:torch.Tensor, per_count:torch.Tensor, base:torch.Tensor, target:torch.Tensor)->torch.Tensor:
+    "Counts of draw(log_factor) after one Newton step on each gene's log mean that moves the cells' mean log(1 + per_count x) minus `base` to `target`; draw() must repeat its random numbers"
+    block = draw(torch.zeros_like(base))
+    logged = torch.log1p(per_count * block)
+    error = logged.mean(0) - base - target
+    # raising a mean by a factor 1 + e adds about e mu counts to a cell, each worth log(1 + a (x + 1)) - log(1 + a x)
+    slope = (mu * (torch.log1p(per_count * (block + 1)) - logged)).mean(0).clamp_min(1e-3)
+    return draw(-(error / slope).clamp(-1., 1.))
+
 @torch.no_grad()
 def sample_counts(
     module:GPOVAEModule, control_x:torch.Tensor, control_covariate:torch.Tensor, # model and stored control cells
@@ -288,12 +311,15 @@ def sample_counts(
     seed:int=0,
     start:tuple|None=None,    # (counts, covariates) of the control cells to start from; None: the stored ones
     noise:str="cell",         # "cell": each cell keeps its start cell's own noise (repeats redraw it); "model": drawn from the likelihood
+    match_effects:bool=True,  # noise="cell" with counts: move each row's cells so their mean log expression carries `expected_effects`
 )->tuple:                     # ((T * n_cells, G) counts in row blocks in the order of `dosage`, (T * n_cells,) start cell of each)
     "Counts of `n_cells` simulated cells per dosage row, each the counterfactual of a control cell (or a fresh draw)"
     if noise not in SAMPLE_NOISE:
         raise GPOVAEInputError(f"noise={noise!r}: use 'cell' (keep each start cell's own noise) or 'model' (draw from the likelihood)")
     module.eval()
     scale, theta = control_calibration(module, control_x, control_covariate)
+    matching = match_effects and noise == "cell" and module.likelihood != "gaussian"
+    target = torch.from_numpy(expected_effects(module, control_x, control_covariate, dosage)) * math.log(2) if matching else None
     start_x, start_covariate = (control_x, control_covariate) if start is None else start
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -302,13 +328,19 @@ def sample_counts(
         z_basal, zero_pert, artifact, artifact_emb = _control_basal(module, x, cov)
         library = x.sum(1) if noise == "cell" else _draw_libraries(start_x, start_covariate, pick)
         mu_start = module.decode(z_basal, zero_pert, artifact, artifact_emb, cov, library).mean[0] * scale if noise == "cell" else None
+        per_count = _per_count(x)
+        base = torch.log1p(per_count * x).mean(0)
         counts = None                                   # filled a row block at a time: no second copy of all of them
         for i, row in enumerate(dosage):
             z_pert = module.sample_z_pert(row[None], n_cells)[:, 0][None]      # one guide draw per cell
             px = module.decode(z_basal, z_pert, artifact, artifact_emb, cov, library, row.expand(n_cells, -1))
             mu = (px.mean_of_draw() if isinstance(px, ResponseMixture) else px.mean)[0] * scale
-            block = (_cell_counts(module, x, mu_start, mu, theta, start_x.shape[0]) if noise == "cell"
-                     else _draw_counts(module, mu, theta))
+            if matching and row.any():          # a control row keeps the start cells themselves
+                moved = _repeatable(lambda log_factor: _cell_counts(module, x, mu_start, mu * log_factor.exp(), theta, start_x.shape[0]))
+                block = _effect_matched(moved, mu, per_count, base, target[i])
+            else:
+                block = (_cell_counts(module, x, mu_start, mu, theta, start_x.shape[0]) if noise == "cell"
+                         else _draw_counts(module, mu, theta))
             if counts is None: counts = block.new_empty((len(dosage) * n_cells, block.shape[1]))
             counts[i * n_cells:(i + 1) * n_cells] = block
     return counts.numpy(), pick.repeat(len(dosage)).numpy()
