@@ -2,7 +2,8 @@
 
 Prepares a screen (Papalexi 2021 with the replicate as covariate, or a kind of the bench grid, bench/screens.py),
 fits GPO-VAE, and prints the energy distance and discrimination of the model's sampled cells (counterfactuals of
-control cells, the default, and cells drawn from the likelihood, noise='model') against the held-out
+control cells, the default; the same without moving their effect onto the predicted one,
+match_effects=False; cells drawn from the likelihood, noise='model') against the held-out
 cells next to the cell-level baselines (`gpovae.cells.cell_scores`). It then writes, per method, a
 predicted AnnData and one real AnnData of held-out cells in the layout `cell-eval run` expects
 (log-normalised expression, obs column `target_gene`, the same held-out control cells in every file)
@@ -37,7 +38,7 @@ from gpovae.model import GPOVAE
 from gpovae.prepared import prepare
 from screens import KINDS, QUICK, make_screen
 
-METHODS = ["model", "model_likelihood", "control_cells", "training_cells", "mean_shift"]
+METHODS = ["model", "model_unmoved", "model_likelihood", "control_cells", "training_cells", "mean_shift"]
 
 
 def load_screen(name:str, split:str, seed:int):
@@ -51,13 +52,13 @@ def load_screen(name:str, split:str, seed:int):
     return prepare(make_screen(name, seed, QUICK), split=split, seed=seed, doublets=False)
 
 
-SAMPLED = {"model": "cell", "model_likelihood": "model"}   # method: the `noise` of `model.sample`
+SAMPLED = {"model": {}, "model_unmoved": {"match_effects": False}, "model_likelihood": {"noise": "model"}}   # method: options of `model.sample`
 
 
-def recording_sampler(model, prepared, noise:str, store:dict):
-    "`model.sample` from `prepared`'s training control cells with `noise`; each perturbation's log-normalised cells also go into `store`"
+def recording_sampler(model, prepared, options:dict, store:dict):
+    "`model.sample` from `prepared`'s training control cells with `options`; each perturbation's log-normalised cells also go into `store`"
     def sample(perturbations, n_cells, seed):
-        cells = model.sample(perturbations, n_cells=n_cells, seed=seed, start_cells=prepared, noise=noise)
+        cells = model.sample(perturbations, n_cells=n_cells, seed=seed, start_cells=prepared, **options)
         logged, labels = np.asarray(log_normalize(cells.X)), cells.obs["perturbation"].to_numpy()
         store.update({t: logged[labels == t] for t in perturbations})
         return cells
@@ -65,11 +66,11 @@ def recording_sampler(model, prepared, noise:str, store:dict):
 
 
 def all_cell_scores(model, prepared, n_cells:int, seed:int)->tuple:
-    "`cell_scores` of the default model (counterfactual cells) plus `model_likelihood.` keys (cells drawn from the likelihood); and the cells each sampled, {method: {perturbation: cells}}"
+    "`cell_scores` of the default model (counterfactual cells) plus `model_unmoved.` and `model_likelihood.` keys (the other sampling options); and the cells each sampled, {method: {perturbation: cells}}"
     sampled = {name: {} for name in SAMPLED}
     scores = {}
-    for name, noise in SAMPLED.items():
-        made = cell_scores(recording_sampler(model, prepared, noise, sampled[name]), prepared, max_cells=n_cells, seed=seed)
+    for name, options in SAMPLED.items():
+        made = cell_scores(recording_sampler(model, prepared, options, sampled[name]), prepared, max_cells=n_cells, seed=seed)
         prefix = "" if name == "model" else f"{name}."
         scores.update({prefix + k: v for k, v in made.items() if name == "model" or k.startswith("cells.")})
     return scores, sampled
@@ -80,8 +81,8 @@ def print_cell_table(scores:dict):
     print(f"\n{'held-out cells':<34} " + " ".join(f"{m:>16}" for m in METHODS))
     for setting in ["seen", "unseen"]:
         for metric in ["energy_distance", "discrimination"]:
-            keys = ([f"cells.{setting}.{metric}", f"model_likelihood.cells.{setting}.{metric}"]
-                    + [f"baseline.{m}.cells.{setting}.{metric}" for m in METHODS[2:]])
+            keys = ([f"cells.{setting}.{metric}"] + [f"{m}.cells.{setting}.{metric}" for m in SAMPLED if m != "model"]
+                    + [f"baseline.{m}.cells.{setting}.{metric}" for m in METHODS[len(SAMPLED):]])
             if keys[0] not in scores: continue
             print(f"{setting + ' ' + metric:<34} " + " ".join(f"{scores[k]:>16.3f}" if k in scores else f"{'-':>16}" for k in keys))
 
@@ -103,9 +104,9 @@ def write_cell_eval_files(model, prepared, folder:Path, n_cells:int, seed:int, s
     controls = _logged_cells(prepared, split, control, 10 * n_cells, seed)          # the same in every file
     real = {t: _logged_cells(prepared, split, t, n_cells, seed) for t in evaluated}
     predictions = {}
-    for name, noise in SAMPLED.items():
+    for name, options in SAMPLED.items():
         missing = [t for t in evaluated if t not in sampled[name]]     # e.g. unseen combinations, which cell_scores leaves out
-        if missing: recording_sampler(model, prepared, noise, sampled[name])(missing, n_cells, seed)
+        if missing: recording_sampler(model, prepared, options, sampled[name])(missing, n_cells, seed)
         predictions[name] = {t: sampled[name][t] for t in evaluated}
     for name, by_setting in cell_baselines(prepared, {k: v for k, v in settings.items() if v}, n_cells, seed).items():
         predictions[name] = {t: x for cells in by_setting.values() for t, x in cells.items()}
