@@ -52,6 +52,7 @@ def outputs(prepared, counts:bool=False)->dict:
             "split", "pair", "delta", "cf_table", "cf_index", "covariate", "covariate_names", "n_cells_per_node",
             "adata_rows", "train_effects"]
     out = {key: getattr(prepared, key) for key in keys}
+    out["delta"] = np.asarray(out["delta"])          # computed from the pairs when asked for (`PairedDelta`)
     out["settings"] = {k: v for k, v in prepared.settings.items() if k != "seconds"}
     out["cell_names"] = np.asarray(prepared.adata.obs_names)[prepared.adata_rows]   # the prepared cells, in order
     out["adata_shape"] = prepared.adata.shape

@@ -20,7 +20,7 @@ from .core import KEYS, EarlierNames, GPOVAEInputError, RenamedAttribute, logger
 from .effects import effect_statistics
 from .data import (annotate_qc, count_matrix, dense_rows, log_normalize, normalize_labels, read_rows,
                          validate_adata)
-from .pairing import compute_delta, counterfactual_references, pair_controls, pairs_to_names
+from .pairing import PairedDelta, counterfactual_references, node_expression, pair_controls, pairs_to_names
 from .selection import filter_perturbations, select_nodes, split_cells
 
 # %% ../nbs/20_data/24_prepared.ipynb #5de33406
@@ -73,7 +73,7 @@ class PreparedData(_CellGroups, EarlierNames):
     qc_thresholds: dict
     split: np.ndarray
     pair: np.ndarray
-    delta: np.ndarray
+    delta: PairedDelta   # (N, P), rows computed when asked for (or any array of that shape)
     cf_table: np.ndarray
     cf_index: np.ndarray
     covariate: np.ndarray
@@ -232,7 +232,7 @@ def _node_expression(adata:ad.AnnData, rows:np.ndarray, layer:str|None, columns:
     "(N, len(columns)) float32 log-normalised expression of `columns`, read in row chunks"
     out = np.empty((len(rows), len(columns)), dtype=np.float32)
     for start, block in _iter_row_chunks(adata, rows, layer, chunk_size):
-        out[start:start + block.shape[0]] = dense_rows(log_normalize(block, columns=columns), dtype=np.float32)
+        out[start:start + block.shape[0]] = node_expression(block, columns)
     return out
 
 class _StepTimer:
@@ -310,20 +310,14 @@ def _kept_cells(adata, keep:np.ndarray, batch_key)->tuple:
     groups = None if batch_key is None else adata.obs[batch_key].astype(str).to_numpy()[rows]
     return work, rows, groups
 
-def _pairs_and_delta(timer, work, adata_rows, layer, node_gene_index, labels, control, cell_split, groups,
-                     pairing, seed, chunk_size)->tuple:
-    "(paired control position per cell, (N, P) delta on the measured node genes, 0 elsewhere)"
+def _paired_delta(timer, work, adata_rows, layer, node_gene_index, labels, control, cell_split, groups,
+                  pairing, seed, chunk_size)->tuple:
+    "(paired control position per cell, `PairedDelta`: the delta to the pair, computed when rows are asked for)"
     measured = node_gene_index >= 0
     with timer("pairing"):
         expr = _node_expression(work, adata_rows, layer, node_gene_index[measured], chunk_size)
         pair_pos = pair_controls(expr, labels, control, cell_split, groups=groups, method=pairing, seed=seed)
-    with timer("delta"):
-        delta = compute_delta(expr, pair_pos)
-        del expr                                    # N x P floats, like delta: not both held longer than needed
-        if not measured.all():
-            delta, measured_delta = np.zeros((len(labels), len(node_gene_index)), dtype=np.float32), delta
-            delta[:, measured] = measured_delta
-    return pair_pos, delta
+    return pair_pos, PairedDelta(work, adata_rows, layer, node_gene_index, pair_pos)
 
 def _references_and_effects(timer, work, adata_rows, layer, backed, labels, artifact, cell_split, groups, control,
                             n_cf_cells, seed)->tuple:
@@ -383,7 +377,7 @@ def prepare(
         labels, qc_table = labels[keep], qc_table.iloc[keep]
         artifact = qc_table["artifact"].to_numpy().astype(np.int8)
         dosage = dosage_matrix(labels, nodes, control, sep)
-    pair_pos, delta = _pairs_and_delta(timer, work, adata_rows, layer, node_gene_index, labels, control, cell_split,
+    pair_pos, delta = _paired_delta(timer, work, adata_rows, layer, node_gene_index, labels, control, cell_split,
                                        groups, pairing, seed, chunk_size)
     cf_table, cf_index, train_effects = _references_and_effects(timer, work, adata_rows, layer, backed, labels, artifact,
                                                                 cell_split, groups, control, n_cf_cells, seed)
