@@ -4,13 +4,16 @@
 
 # %% auto #0
 __all__ = ['KEYS', 'logger', 'PROGRESS', 'GPOVAEInputError', 'RenamedAttribute', 'EarlierNames', 'BatchKeys', 'as_rng',
-           'subsample_rows', 'pearson_or_none', 'progress', 'duration', 'shared_data_path', 'note_skipped']
+           'subsample_rows', 'pearson_or_none', 'progress', 'duration', 'progress_step', 'shared_data_path',
+           'note_skipped']
 
 # %% ../nbs/00_base/00_core.ipynb #73bf60dc
 import logging
 import os
 import sys
+import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -114,6 +117,13 @@ def duration(seconds:float)->str:
     "Seconds as a person reads them: '42 s', '12 min' or '2.5 h'"
     if seconds < 100: return f"{seconds:.0f} s"
     return f"{seconds / 60:.0f} min" if seconds < 6000 else f"{seconds / 3600:.1f} h"
+
+@contextmanager
+def progress_step(what:str):
+    "A block that logs the progress line 'WHAT done in DURATION' when it ends (without error)"
+    start = time.perf_counter()
+    yield
+    progress("%s done in %s", what, duration(time.perf_counter() - start))
 
 # %% ../nbs/00_base/00_core.ipynb #d5318ed5
 def shared_data_path(

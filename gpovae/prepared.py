@@ -16,7 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from .core import KEYS, EarlierNames, GPOVAEInputError, RenamedAttribute, logger, subsample_rows
+from .core import KEYS, EarlierNames, GPOVAEInputError, RenamedAttribute, duration, logger, progress, subsample_rows
 from .effects import effect_statistics
 from .data import (annotate_qc, count_matrix, dense_rows, log_normalize, normalize_labels, read_rows,
                          validate_adata)
@@ -244,6 +244,7 @@ class _StepTimer:
     def __enter__(self): self.start, self.threads = time.perf_counter(), torch.get_num_threads()
     def __exit__(self, *exc):
         self.seconds[self.step] = round(time.perf_counter() - self.start, 3)
+        if exc[0] is None: progress("prepare: %s done in %s", self.step, duration(self.seconds[self.step]))
         torch.set_num_threads(self.threads)   # scanpy's numba-parallel QC sets OpenMP's count, which torch shares, to every core
 
 # %% ../nbs/20_data/24_prepared.ipynb #c8b7d159

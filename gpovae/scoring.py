@@ -17,7 +17,7 @@ import scipy.sparse as sp
 import torch
 from pandas import DataFrame
 
-from .core import GPOVAEInputError, as_rng, logger, subsample_rows
+from .core import GPOVAEInputError, as_rng, logger, progress_step, subsample_rows
 from .data import log_normalize
 from .losses import iwelbo
 from .cells import cell_scores
@@ -330,12 +330,16 @@ def evaluate(
     if list(model.genes) != list(prepared.genes) or list(model.nodes) != list(prepared.nodes):
         raise GPOVAEInputError("the model was trained on other genes or GRN nodes; pass the PreparedData it was fitted on")
     training = training_effects(prepared)
-    metrics = effect_scores(model, prepared, split, seed, training, n_bootstrap)
+    with progress_step("evaluate: effects and their baselines"):
+        metrics = effect_scores(model, prepared, split, seed, training, n_bootstrap)
     if model.module.variant == "gpo":
-        metrics.update(grn_scores(model, prepared, truth, networks, split, ks, seed, training, n_bootstrap))
+        with progress_step("evaluate: GRN and its baselines"):
+            metrics.update(grn_scores(model, prepared, truth, networks, split, ks, seed, training, n_bootstrap))
     del training                        # not held while cells are sampled
-    metrics.update(cell_scores(model, prepared, split, seed=seed))
-    metrics.update(_prefixed("iwelbo", {split: heldout_iwelbo(model, prepared, split, n_iwelbo_particles, seed=seed)}))
+    with progress_step("evaluate: sampled cells and their baselines"):
+        metrics.update(cell_scores(model, prepared, split, seed=seed))
+    with progress_step("evaluate: held-out IWELBO"):
+        metrics.update(_prefixed("iwelbo", {split: heldout_iwelbo(model, prepared, split, n_iwelbo_particles, seed=seed)}))
     history = model.history
     metrics.update(_prefixed("train", {k: history.get(k) for k in ("seconds", "epochs", "cells_per_second")}))
     if out is not None:
