@@ -173,8 +173,7 @@ def _alignment_start(module:GPOVAEModule, steps:int, seed:int, lr:float)->tuple:
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(steps, 1), eta_min=lr / 20)
     return optimizer, schedule, torch.Generator().manual_seed(seed)
 
-def _fit_alignment(module:GPOVAEModule, targets:dict, steps:int, edge_cost:float, start:tuple,
-                   particles:int=Config.grn_warmup_particles):
+def _fit_alignment(module:GPOVAEModule, targets:dict, steps:int, edge_cost:float, start:tuple, particles:int):
     "`steps` Adam steps on the total-effect alignment alone (all perturbations each step), going on from the GRN's parameters and `start`'s state"
     optimizer, schedule, generator = start
     for _ in range(steps):
