@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from .core import GPOVAEInputError
-from .prepared import PreparedData
+from .prepared import PreparedData, make_batch
 
 # %% ../nbs/20_data/25_loaders.ipynb #ebc19bd8
 class _Rows(Dataset):
@@ -23,8 +23,8 @@ class _Rows(Dataset):
 
 class _Collate:
     "Collate a list of row indices into `prepared.batch(rows)` (a class, so it pickles to workers)"
-    def __init__(self, prepared:PreparedData): self.prepared = prepared
-    def __call__(self, rows): return self.prepared.batch(np.asarray(rows, dtype=np.int64))
+    def __init__(self, prepared:PreparedData, with_delta:bool): self.prepared, self.with_delta = prepared, with_delta
+    def __call__(self, rows): return make_batch(self.prepared, np.asarray(rows, dtype=np.int64), self.with_delta)
 
 def _epoch_seed(seed:int, epoch:int)->int:
     "A 63-bit seed for (seed, epoch): each epoch gets an unrelated stream"
@@ -49,6 +49,7 @@ def make_loader(
     seed:int=0,
     drop_last:bool=False,
     num_workers:int=0,
+    with_delta:bool=True,  # False: batches without `delta` (`make_batch`)
 )->DataLoader:             # yields dicts with the keys of `KEYS`
     "A seeded minibatch loader over the cells of one split"
     if batch_size < 1:
@@ -57,4 +58,4 @@ def make_loader(
     if len(rows) == 0:
         raise GPOVAEInputError(f"split {split!r} has no cells; change the split fractions or holdout")
     return DataLoader(_Rows(rows), batch_size=batch_size, sampler=EpochShuffle(len(rows), seed, shuffle),
-                      drop_last=drop_last, collate_fn=_Collate(prepared), num_workers=num_workers)
+                      drop_last=drop_last, collate_fn=_Collate(prepared, with_delta), num_workers=num_workers)

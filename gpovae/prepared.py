@@ -141,6 +141,7 @@ def observed_effects(
 def make_batch(
     prepared:PreparedData,
     indices,               # (B,) int rows of `prepared` (array, list or tensor)
+    with_delta:bool=True,  # False: no `delta` (only the paper's GRN objective reads it; it costs a read of the pairs)
 )->dict:                   # KEYS -> tensors; float32 except `index` (int64)
     "The minibatch dict of the cells at rows `indices` of `prepared`"
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
@@ -154,11 +155,11 @@ def make_batch(
         KEYS.library: x.sum(axis=1),
         KEYS.dosage: prepared.dosage[idx].toarray(),
         KEYS.artifact: prepared.artifact[idx],
-        KEYS.delta: prepared.delta[idx],
         KEYS.cf_ref: cf_ref,
         KEYS.cf_mask: has_ref,
         KEYS.covariate: prepared.covariate[idx],
     }
+    if with_delta: arrays[KEYS.delta] = prepared.delta[idx]
     batch = {key: torch.as_tensor(np.ascontiguousarray(value, dtype=np.float32)) for key, value in arrays.items()}
     batch[KEYS.index] = torch.as_tensor(idx)
     return batch

@@ -320,8 +320,9 @@ def train_step(module:GPOVAEModule, prepared:PreparedData, config:Config, seed:i
                alignment:dict|None, options:FitOptions, out_dir:Path, checkpoint:str|None)->Trained:
     "Step 2 of a fit: train with Lightning (from `checkpoint` when resuming); the module then has the best epoch's weights"
     has_val = len(prepared.indices_of("val")) > 0
-    loaders = (make_loader(prepared, "train", batch_size=config.batch_size, shuffle=True, seed=seed),
-               make_loader(prepared, "val", batch_size=config.batch_size, shuffle=False) if has_val else None)
+    with_delta = config.grn_objective == "paper"          # only the paper's alignment reads each cell's delta
+    loaders = (make_loader(prepared, "train", batch_size=config.batch_size, shuffle=True, seed=seed, with_delta=with_delta),
+               make_loader(prepared, "val", batch_size=config.batch_size, shuffle=False, with_delta=with_delta) if has_val else None)
     log = out_dir/"logs"/"metrics.csv"
     earlier = pd.read_csv(log) if checkpoint and log.exists() else None
     monitor, effect_check = _monitor(config, seed, prepared, control)
