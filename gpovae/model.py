@@ -17,7 +17,7 @@ import yaml
 
 from .config import Config, resolve_config
 from .core import GPOVAEInputError
-from .predict import dosage_of, expected_effects, grn_edges, latent_means, sample_counts
+from .predict import control_calibration, dosage_of, expected_effects, grn_edges, latent_means, sample_counts
 from .prepared import PreparedData
 from .warm_start import build_module, control_cells, module_from_config
 from .train import FitOptions, fit_module
@@ -54,12 +54,19 @@ class _Predictions:
         source = start_cells if start_cells is not None else self.prepared
         start = control_cells(source, n_cells, seed) if source is not None else (self.control_x, self.control_covariate)
         counts, picked = sample_counts(self.module, self.control_x, self.control_covariate, dosage, n_cells, seed, start, noise,
-                                       match_effects)
+                                       match_effects, self._control_calibration())
         obs = pd.DataFrame({"perturbation": np.repeat(labels, n_cells), "simulated": True}, index=[f"sim{i}" for i in range(len(counts))])
         if self.covariate_names:
             obs["batch"] = np.asarray(self.covariate_names, dtype=object)[start[1][picked].argmax(1).numpy()]
         var = self.prepared.adata.var.copy() if self.prepared is not None else pd.DataFrame(index=self.genes)
         return ad.AnnData(X=counts.astype(np.float32, copy=False), obs=obs, var=var)   # float32 already: no copy
+
+    def _control_calibration(self)->tuple:
+        "`control_calibration` of the stored control cells, made again only when the module's weights change (a screen's cells are sampled a block at a time)"
+        weights = tuple((id(t), t._version) for t in (*self.module.parameters(), *self.module.buffers(), self.control_x))
+        if getattr(self, "_calibrated", (None,))[0] != weights:
+            self._calibrated = (weights, control_calibration(self.module, self.control_x, self.control_covariate))
+        return self._calibrated[1]
 
     def latent(self, prepared:PreparedData|None=None, split:str|None=None, batch_size:int=1024)->np.ndarray:
         "(N, L) means of q(z_b | x, z_p, a) for the cells of `prepared` (default: the training data)"

@@ -312,12 +312,13 @@ def sample_counts(
     start:tuple|None=None,    # (counts, covariates) of the control cells to start from; None: the stored ones
     noise:str="cell",         # "cell": each cell keeps its start cell's own noise (repeats redraw it); "model": drawn from the likelihood
     match_effects:bool=True,  # noise="cell" with counts: move each row's cells so their mean log expression carries `expected_effects`
+    calibration:tuple|None=None, # `control_calibration` of these stored control cells if already made; None: made here
 )->tuple:                     # ((T * n_cells, G) counts in row blocks in the order of `dosage`, (T * n_cells,) start cell of each)
     "Counts of `n_cells` simulated cells per dosage row, each the counterfactual of a control cell (or a fresh draw)"
     if noise not in SAMPLE_NOISE:
         raise GPOVAEInputError(f"noise={noise!r}: use 'cell' (keep each start cell's own noise) or 'model' (draw from the likelihood)")
     module.eval()
-    scale, theta = control_calibration(module, control_x, control_covariate)
+    scale, theta = control_calibration(module, control_x, control_covariate) if calibration is None else calibration
     matching = match_effects and noise == "cell" and module.likelihood != "gaussian"
     target = torch.from_numpy(expected_effects(module, control_x, control_covariate, dosage)) * math.log(2) if matching else None
     start_x, start_covariate = (control_x, control_covariate) if start is None else start
