@@ -329,16 +329,17 @@ def sample_counts(
         z_basal, zero_pert, artifact, artifact_emb = _control_basal(module, x, cov)
         library = x.sum(1) if noise == "cell" else _draw_libraries(start_x, start_covariate, pick)
         mu_start = module.decode(z_basal, zero_pert, artifact, artifact_emb, cov, library).mean[0] * scale if noise == "cell" else None
-        per_count = _per_count(x)
-        base = torch.log1p(per_count * x).mean(0)
+        if matching:                                    # the start cells' mean log expression, as the effects measure it
+            per_count = _per_count(x)
+            base = torch.log1p(per_count * x).mean(0)
         counts = None                                   # filled a row block at a time: no second copy of all of them
         for i, row in enumerate(dosage):
             z_pert = module.sample_z_pert(row[None], n_cells)[:, 0][None]      # one guide draw per cell
             px = module.decode(z_basal, z_pert, artifact, artifact_emb, cov, library, row.expand(n_cells, -1))
             mu = (px.mean_of_draw() if isinstance(px, ResponseMixture) else px.mean)[0] * scale
             if matching and row.any():          # a control row keeps the start cells themselves
-                moved = _repeatable(lambda log_factor: _cell_counts(module, x, mu_start, mu * log_factor.exp(), theta, start_x.shape[0]))
-                block = _effect_matched(moved, mu, per_count, base, target[i])
+                draw = lambda log_factor: _cell_counts(module, x, mu_start, mu * log_factor.exp(), theta, start_x.shape[0])
+                block = _effect_matched(_repeatable(draw), mu, per_count, base, target[i])
             else:
                 block = (_cell_counts(module, x, mu_start, mu, theta, start_x.shape[0]) if noise == "cell"
                          else _draw_counts(module, mu, theta))
