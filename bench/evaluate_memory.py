@@ -24,7 +24,7 @@ _WATCHED = {   # module: names looked up in it at call time
     "scoring": ["observed_effects", "_baselines", "effect_metrics", "effect_intervals", "log_normalize",
                 "grn_statistical_metrics", "_network_scores", "effect_magnitude_network", "control_correlation_network",
                 "_alignment_target", "network_deconvolution_network", "modular_response_network", "grn_intervals",
-                "embed_genes", "_node_expression"],
+                "embed_genes", "_statistics_cells"],
     "cells": ["cell_embedding", "_logged_cells", "_sampled_cells", "cell_baselines", "population_scores"],
 }
 

@@ -153,7 +153,7 @@ def effect_magnitude_network(
 
 # %% ../nbs/50_evaluate/51_baselines.ipynb #1000e2c0
 def alignment_target_network(
-    delta:np.ndarray,  # (N, P) per-cell |x_i - x_pair(i)| on the node genes (`PreparedData.delta`)
+    delta,             # (N, P) per-cell |x_i - x_pair(i)| on the node genes: an array, or `PreparedData.delta`, whose rows are computed when read
     dosage,            # (N, P) 0/1 dosage, numpy or scipy sparse (`PreparedData.dosage`)
     nodes:list,        # (P,) GRN node names
     rows=None,         # positions of the cells to use (e.g. the training cells); None: all

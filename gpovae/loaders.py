@@ -22,7 +22,7 @@ class _Rows(Dataset):
     def __getitems__(self, items): return self.rows[np.asarray(items)]
 
 class _Collate:
-    "Collate a list of row indices into `prepared.batch(rows)` (a class, so it pickles to workers)"
+    "Collate a list of row indices into one `make_batch` call (a class, so it pickles to workers)"
     def __init__(self, prepared:PreparedData, with_delta:bool): self.prepared, self.with_delta = prepared, with_delta
     def __call__(self, rows): return make_batch(self.prepared, np.asarray(rows, dtype=np.int64), self.with_delta)
 

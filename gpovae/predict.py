@@ -361,7 +361,7 @@ def latent_means(
     module.eval()
     rows = np.arange(prepared.n_cells) if split is None else prepared.indices_of(split)
     generator = torch.Generator().manual_seed(seed)
-    means = [module.guide(prepared.batch(rows[i:i + batch_size]), 1, generator)[0]["q_z_basal"].loc[0]
+    means = [module.guide(prepared.batch(rows[i:i + batch_size], with_delta=False), 1, generator)[0]["q_z_basal"].loc[0]
              for i in range(0, len(rows), batch_size)]
     return torch.cat(means).numpy() if means else np.zeros((0, module.n_latent), np.float32)
 

@@ -97,9 +97,9 @@ class PreparedData(_CellGroups, EarlierNames):
         "(n, G) float32 raw counts of rows `rows` (read in blocks, in file order; works for backed data)"
         return read_rows(self.adata, self.adata_rows[np.asarray(rows, dtype=np.int64).reshape(-1)], self.settings.get("layer"))
 
-    def batch(self, indices)->dict:
-        "The minibatch dict (keys `KEYS`) of the cells at rows `indices`"
-        return make_batch(self, indices)
+    def batch(self, indices, with_delta:bool=True)->dict:
+        "The minibatch dict (keys `KEYS`) of the cells at rows `indices`; `with_delta=False`: without `delta` (`make_batch`)"
+        return make_batch(self, indices, with_delta)
 
     def summary(self)->str:
         "A few lines describing the prepared screen"
@@ -228,7 +228,7 @@ def one_hot(
     return np.eye(len(levels), dtype=np.float32)[codes], [str(v) for v in levels]
 
 # %% ../nbs/20_data/24_prepared.ipynb #dd4126f1
-def _node_expression(adata:ad.AnnData, rows:np.ndarray, layer:str|None, columns:np.ndarray,
+def _screen_node_expression(adata:ad.AnnData, rows:np.ndarray, layer:str|None, columns:np.ndarray,
                      chunk_size:int)->np.ndarray:
     "(N, len(columns)) float32 log-normalised expression of `columns`, read in row chunks"
     out = np.empty((len(rows), len(columns)), dtype=np.float32)
@@ -317,7 +317,7 @@ def _paired_delta(timer, work, adata_rows, layer, node_gene_index, labels, contr
     "(paired control position per cell, `PairedDelta`: the delta to the pair, computed when rows are asked for)"
     measured = node_gene_index >= 0
     with timer("pairing"):
-        expr = _node_expression(work, adata_rows, layer, node_gene_index[measured], chunk_size)
+        expr = _screen_node_expression(work, adata_rows, layer, node_gene_index[measured], chunk_size)
         pair_pos = pair_controls(expr, labels, control, cell_split, groups=groups, method=pairing, seed=seed)
     return pair_pos, PairedDelta(work, adata_rows, layer, node_gene_index, pair_pos)
 

@@ -227,7 +227,7 @@ def _known_network(network, directed:bool|None=None)->DataFrame:
     if isinstance(network, DataFrame): return network
     return read_edge_file(network, directed=directed)
 
-def _node_expression(prepared:PreparedData, split:str, nodes:list)->tuple:
+def _statistics_cells(prepared:PreparedData, split:str, nodes:list)->tuple:
     "(log-normalised counts, their genes, labels) of the cells of `split`, only the columns the GRN statistics read: measured nodes and perturbed genes"
     rows = prepared.indices_of(split)
     labels, wanted = prepared.labels[rows], set(nodes) | set(prepared.labels[rows])
@@ -264,7 +264,7 @@ def grn_scores(
 )->dict:                    # flat dotted keys
     "GRN statistics (CausalBench), known-network comparison and naive GRN baselines, with intervals"
     control, nodes = prepared.settings["control"], list(model.nodes[:model.n_g0])
-    expr, genes, labels = _node_expression(prepared, split, nodes)
+    expr, genes, labels = _statistics_cells(prepared, split, nodes)
     edges = model.grn(threshold=0.5, g0_only=True)
     out = {"grn.n_edges": float(len(edges))}
     out.update(_prefixed("grn", grn_statistical_metrics(expr, genes, labels, control, edges, seed=seed)))
@@ -307,7 +307,7 @@ def heldout_iwelbo(
     generator = torch.Generator().manual_seed(seed)
     module = model.module.eval()
     chunk = max(1, _DECODE_BLOCK // (batch_size * prepared.n_genes))   # particles a decoder call: the value does not depend on it
-    values = [iwelbo(module, prepared.batch(rows[i:i + batch_size]), n_particles, generator, chunk_size=chunk)
+    values = [iwelbo(module, prepared.batch(rows[i:i + batch_size], with_delta=False), n_particles, generator, chunk_size=chunk)
               for i in range(0, len(rows), batch_size)]
     return float(torch.cat(values).mean())
 
